@@ -1,0 +1,281 @@
+#include "core/app/cli.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include <pthread.h>
+
+#include "core/app/gateway.hpp"
+#include "core/app/version.hpp"
+#include "core/common/error.hpp"
+#include "core/common/log.hpp"
+#include "core/mcp/versions.hpp"
+#include "core/plugin_host/plugin_host.hpp"
+
+namespace portcullis::app {
+
+namespace {
+
+constexpr const char* kDefaultConfig = "config/portcullis.yaml";
+constexpr int kExitUsage = 64;  // EX_USAGE
+
+struct Parsed {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+  bool help = false;
+  std::string error;
+};
+
+// --name VALUE, --name=VALUE and --help; everything else is positional.
+Parsed parse(const std::vector<std::string>& args, size_t from,
+             const std::vector<std::string>& valued) {
+  Parsed p;
+  for (size_t i = from; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      p.help = true;
+      continue;
+    }
+    if (a.rfind("--", 0) == 0) {
+      std::string name = a.substr(2);
+      std::string value;
+      const size_t eq = name.find('=');
+      if (eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      } else if (std::find(valued.begin(), valued.end(), name) != valued.end()) {
+        if (i + 1 >= args.size()) {
+          p.error = "--" + name + " needs a value";
+          return p;
+        }
+        value = args[++i];
+      }
+      if (std::find(valued.begin(), valued.end(), name) == valued.end()) {
+        p.error = "unknown option --" + name;
+        return p;
+      }
+      p.options[name] = value;
+      continue;
+    }
+    p.positional.push_back(a);
+  }
+  return p;
+}
+
+const char* kMainHelp =
+    "Usage: portcullis <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  serve [--config FILE] [--listen HOST:PORT]   run the gateway\n"
+    "  config check FILE                            validate a configuration file\n"
+    "  plugins list [--config FILE]                 show the plugins a configuration loads\n"
+    "  version                                      print the version\n"
+    "\n"
+    "Run 'portcullis <command> --help' for details.\n";
+
+const char* kServeHelp =
+    "Usage: portcullis serve [--config FILE] [--listen HOST:PORT]\n"
+    "\n"
+    "Serves MCP at http://HOST:PORT<server.mcp_path>.\n"
+    "  --config FILE       configuration (default: config/portcullis.yaml when it exists,\n"
+    "                      otherwise the default compiled into the binary)\n"
+    "  --listen HOST:PORT  overrides server.listen; so does the PORTCULLIS_LISTEN\n"
+    "                      environment variable (the option wins). Port 0 picks a free port.\n"
+    "Stops cleanly on SIGINT or SIGTERM. Exits 78 when the configuration or a plugin is wrong.\n";
+
+const char* kConfigHelp =
+    "Usage: portcullis config check FILE\n"
+    "\n"
+    "Checks FILE against the configuration schema and every plugin's own schema.\n"
+    "Prints each problem as FILE:LINE: PATH: message and exits 78, or exits 0.\n";
+
+const char* kPluginsHelp =
+    "Usage: portcullis plugins list [--config FILE]\n"
+    "\n"
+    "Lists the plugins the configuration declares: name, kind, library, ABI version\n"
+    "and state (ok, or the reason it cannot be loaded). Exits 78 when any cannot.\n";
+
+const char* kVersionHelp = "Usage: portcullis version\n\nPrints the version, the plugin ABI and the protocol versions.\n";
+
+config::Config loadConfig(const Parsed& p) {
+  if (auto it = p.options.find("config"); it != p.options.end()) {
+    return config::loadConfigFile(it->second);
+  }
+  if (std::filesystem::exists(kDefaultConfig)) return config::loadConfigFile(kDefaultConfig);
+  return config::loadConfigText(embeddedConfig(), "<embedded default>");
+}
+
+int reportStartupError(const common::StartupError& e) {
+  std::cerr << "portcullis: " << e.what() << std::endl;
+  return common::kExitConfig;
+}
+
+// Waits for SIGINT or SIGTERM. The signals are blocked in every thread
+// (set before any thread starts) and taken here synchronously.
+void waitForTermination(const sigset_t& signals) {
+  int received = 0;
+  sigwait(&signals, &received);
+}
+
+int serve(const Parsed& p) {
+  if (p.help) {
+    std::cout << kServeHelp;
+    return 0;
+  }
+  if (!p.positional.empty()) {
+    std::cerr << "portcullis serve: unexpected argument " << p.positional.front() << "\n" << kServeHelp;
+    return kExitUsage;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    config::Config config = loadConfig(p);
+    std::string listen;
+    if (const char* env = std::getenv("PORTCULLIS_LISTEN"); env != nullptr && *env != '\0') listen = env;
+    if (auto it = p.options.find("listen"); it != p.options.end()) listen = it->second;
+    if (!listen.empty() &&
+        !config::parseListen(listen, config.server.listenHost, config.server.listenPort)) {
+      std::cerr << "portcullis: --listen/PORTCULLIS_LISTEN must be HOST:PORT, not \"" << listen << "\"\n";
+      return kExitUsage;
+    }
+    common::configureLogging(config.logLevel == "info" ? "information" : config.logLevel);
+    Gateway gateway(std::move(config));
+    gateway.start();
+    std::cout << "Portcullis " << kVersion << " serving MCP at " << gateway.mcpUrl() << std::endl;
+    waitForTermination(signals);
+    common::logger("app").information("shutting down");
+    gateway.stop();
+    return 0;
+  } catch (const common::StartupError& e) {
+    return reportStartupError(e);
+  }
+}
+
+int plugins(const Parsed& p) {
+  if (p.help) {
+    std::cout << kPluginsHelp;
+    return 0;
+  }
+  if (p.positional.size() != 1 || p.positional[0] != "list") {
+    std::cerr << kPluginsHelp;
+    return kExitUsage;
+  }
+  try {
+    config::Config config = loadConfig(p);
+    plugin_host::PluginHost host(config.pluginDirs, nullptr);
+    std::vector<plugin_host::PluginReport> reports;
+    for (const auto& decl : config.plugins) reports.push_back(host.inspect(decl, config));
+    size_t nameWidth = 4;
+    size_t libraryWidth = 7;
+    for (const auto& r : reports) {
+      nameWidth = std::max(nameWidth, r.name.size());
+      libraryWidth = std::max(libraryWidth, r.library.size());
+    }
+    std::cout << std::left << std::setw(static_cast<int>(nameWidth) + 2) << "NAME" << std::setw(12) << "KIND"
+              << std::setw(static_cast<int>(libraryWidth) + 2) << "LIBRARY" << std::setw(5) << "ABI"
+              << "STATE\n";
+    bool failed = false;
+    for (const auto& r : reports) {
+      std::cout << std::left << std::setw(static_cast<int>(nameWidth) + 2) << r.name << std::setw(12) << r.kind
+                << std::setw(static_cast<int>(libraryWidth) + 2) << r.library << std::setw(5)
+                << (r.abiVersion.empty() ? "-" : r.abiVersion) << r.state << "\n";
+      failed = failed || r.state != "ok";
+    }
+    if (reports.empty()) std::cout << "(no plugins declared)\n";
+    return failed ? common::kExitConfig : 0;
+  } catch (const common::StartupError& e) {
+    return reportStartupError(e);
+  }
+}
+
+int version(const Parsed& p) {
+  if (p.help) {
+    std::cout << kVersionHelp;
+    return 0;
+  }
+  std::cout << "portcullis " << kVersion << "\nplugin ABI " << plugin_host::PluginHost::abiVersion()
+            << "\nprotocols";
+  for (const auto& v : mcp::modernVersions()) std::cout << " " << v;
+  for (const auto& v : mcp::legacyVersions()) std::cout << " " << v;
+  std::cout << std::endl;
+  return 0;
+}
+
+int check(const std::string& file) {
+  try {
+    config::Config config = config::loadConfigFile(file);
+    plugin_host::PluginHost host(config.pluginDirs, nullptr);
+    std::vector<common::ConfigIssue> issues;
+    for (const auto& decl : config.plugins) {
+      auto report = host.inspect(decl, config);
+      if (report.state != "ok") issues.push_back({decl.path, decl.line, report.state.substr(7)});
+    }
+    if (!issues.empty()) throw common::ConfigError(file, issues);
+    std::cout << file << ": OK (" << config.plugins.size() << " plugin"
+              << (config.plugins.size() == 1 ? "" : "s") << ")\n";
+    return 0;
+  } catch (const common::ConfigError& e) {
+    std::cerr << e.what() << std::endl;
+    return common::kExitConfig;
+  } catch (const common::StartupError& e) {
+    return reportStartupError(e);
+  }
+}
+
+}  // namespace
+
+int runCli(const std::vector<std::string>& args) {
+  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
+    std::cout << kMainHelp;
+    return args.size() < 2 ? kExitUsage : 0;
+  }
+  const std::string& command = args[1];
+  if (command == "serve") {
+    Parsed p = parse(args, 2, {"config", "listen"});
+    if (!p.error.empty()) {
+      std::cerr << "portcullis serve: " << p.error << "\n" << kServeHelp;
+      return kExitUsage;
+    }
+    return serve(p);
+  }
+  if (command == "config") {
+    Parsed p = parse(args, 2, {});
+    if (!p.error.empty()) {
+      std::cerr << "portcullis config: " << p.error << "\n" << kConfigHelp;
+      return kExitUsage;
+    }
+    if (p.help) {
+      std::cout << kConfigHelp;
+      return 0;
+    }
+    if (p.positional.size() == 2 && p.positional[0] == "check") return check(p.positional[1]);
+    std::cerr << kConfigHelp;
+    return kExitUsage;
+  }
+  if (command == "plugins") {
+    Parsed p = parse(args, 2, {"config"});
+    if (!p.error.empty()) {
+      std::cerr << "portcullis plugins: " << p.error << "\n" << kPluginsHelp;
+      return kExitUsage;
+    }
+    return plugins(p);
+  }
+  if (command == "version" || command == "--version") {
+    Parsed p = parse(args, 2, {});
+    return version(p);
+  }
+  std::cerr << "portcullis: unknown command \"" << command << "\"\n" << kMainHelp;
+  return kExitUsage;
+}
+
+}  // namespace portcullis::app

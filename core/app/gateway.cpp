@@ -1,0 +1,136 @@
+#include "core/app/gateway.hpp"
+
+#include "core/app/version.hpp"
+#include "core/common/log.hpp"
+#include "core/mcp/builtin_tools.hpp"
+#include "core/mcp/catalog.hpp"
+#include "core/mcp/change_feed.hpp"
+#include "core/mcp/dispatcher.hpp"
+#include "core/mcp/session.hpp"
+#include "core/plugin_host/plugin_host.hpp"
+#include "core/transport/guards.hpp"
+#include "core/transport/health_endpoint.hpp"
+#include "core/transport/http_server.hpp"
+#include "core/transport/legacy_sse_endpoint.hpp"
+#include "core/transport/mcp_endpoint.hpp"
+#include "core/transport/stream_hub.hpp"
+
+namespace portcullis::app {
+
+namespace {
+bool isLoopbackBind(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+}  // namespace
+
+Gateway::Gateway(config::Config config) : config_(std::move(config)) {
+  catalog_ = std::make_unique<mcp::Catalog>();
+  sessions_ = std::make_unique<mcp::SessionStore>(config_.sessions.max);
+  feed_ = std::make_unique<mcp::ChangeFeed>(*catalog_, *sessions_);
+
+  mcp::DispatcherOptions options;
+  options.serverName = config_.mcp.serverName;
+  options.serverVersion = kVersion;
+  options.instructions = config_.mcp.instructions;
+  options.listTtl = config_.mcp.listTtl;
+  options.pageSize = config_.mcp.pageSize;
+  options.validateArguments = config_.mcp.validateArguments;
+  options.clientRequestTimeout = config_.sessions.clientRequestTimeout;
+  dispatcher_ = std::make_unique<mcp::Dispatcher>(*catalog_, *sessions_, *feed_, options);
+
+  catalog_->addProvider(std::make_shared<mcp::BuiltinTools>(*catalog_));
+  plugins_ = std::make_unique<plugin_host::PluginHost>(config_.pluginDirs, feed_.get());
+  providers_ = plugins_->loadAll(config_);
+  for (const auto& provider : providers_) catalog_->addProvider(provider);
+  catalog_->view();  // list every plugin once now, so a broken one shows at start-up
+
+  hub_ = std::make_unique<transport::StreamHub>(transport::StreamHubOptions{
+      config_.streams.heartbeat, config_.streams.maxQueuedBytes, config_.streams.maxStreams});
+  guards_ = std::make_unique<transport::Guards>(transport::OriginPolicy{
+      isLoopbackBind(config_.server.listenHost), config_.server.allowedOrigins,
+      config_.server.allowedHosts});
+  mcpEndpoint_ = std::make_unique<transport::McpEndpoint>(
+      *dispatcher_, *sessions_, *hub_, *guards_,
+      transport::McpEndpointOptions{config_.streams.retry, config_.streams.history});
+  legacyEndpoint_ = std::make_unique<transport::LegacySseEndpoint>(*dispatcher_, *sessions_, *hub_, *guards_);
+  healthEndpoint_ = std::make_unique<transport::HealthEndpoint>([this] {
+    return std::string(R"({"status":"ready","plugins":)") + std::to_string(providers_.size()) +
+           R"(,"sessions":)" + std::to_string(sessions_->size()) + R"(,"streams":)" +
+           std::to_string(hub_->size()) + "}";
+  });
+  notFound_ = std::make_unique<transport::NotFoundEndpoint>();
+  router_ = std::make_unique<transport::Router>();
+  router_->add(config_.server.mcpPath, mcpEndpoint_.get());
+  if (config_.server.legacySse) {
+    router_->add(transport::LegacySseEndpoint::kStreamPath, legacyEndpoint_.get());
+    router_->add(transport::LegacySseEndpoint::kMessagePath, legacyEndpoint_.get());
+  }
+  router_->add("/healthz", healthEndpoint_.get());
+  router_->add("/readyz", healthEndpoint_.get());
+  router_->setFallback(notFound_.get());
+
+  transport::HttpServerOptions http;
+  http.host = config_.server.listenHost;
+  http.port = config_.server.listenPort;
+  http.threads = config_.server.threads;
+  http.maxQueued = config_.server.maxQueued;
+  http.keepAliveTimeout = config_.server.keepAliveTimeout;
+  http.requestTimeout = config_.server.requestTimeout;
+  http.limits.maxBodyBytes = config_.server.maxBodyBytes;
+  http_ = std::make_unique<transport::HttpServer>(http, *router_);
+}
+
+Gateway::~Gateway() {
+  stop();
+  // Plugins go before the services they call back into.
+  http_.reset();
+  mcpEndpoint_.reset();
+  legacyEndpoint_.reset();
+  catalog_.reset();
+  providers_.clear();
+  plugins_.reset();
+}
+
+void Gateway::start() {
+  hub_->start();
+  http_->start();
+  sweeper_ = std::thread([this] { sweepSessions(); });
+  common::logger("app").information("listening on %s", mcpUrl());
+}
+
+void Gateway::stop() {
+  {
+    std::lock_guard lock(sweepMutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  sweepCv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
+  if (http_) http_->stop();
+  if (sessions_) sessions_->closeAll();
+  if (hub_) hub_->stop();
+}
+
+uint16_t Gateway::port() const { return http_->port(); }
+
+std::string Gateway::mcpUrl() const {
+  std::string host = config_.server.listenHost;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(port()) + config_.server.mcpPath;
+}
+
+void Gateway::sweepSessions() {
+  std::unique_lock lock(sweepMutex_);
+  const auto interval = std::min<std::chrono::milliseconds>(config_.sessions.idleTimeout / 4,
+                                                             std::chrono::milliseconds(30'000));
+  while (!stopping_) {
+    sweepCv_.wait_for(lock, std::max<std::chrono::milliseconds>(interval, std::chrono::milliseconds(100)));
+    if (stopping_) break;
+    lock.unlock();
+    const size_t closed = sessions_->sweep(config_.sessions.idleTimeout);
+    if (closed > 0) common::logger("app").information("closed %z idle sessions", closed);
+    lock.lock();
+  }
+}
+
+}  // namespace portcullis::app

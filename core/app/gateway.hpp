@@ -1,0 +1,79 @@
+#pragma once
+// Wiring: builds every module from a Config in dependency order, starts the
+// server, and stops it in reverse. Integration tests embed a Gateway directly.
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config/config.hpp"
+
+namespace portcullis::mcp {
+class Catalog;
+class SessionStore;
+class ChangeFeed;
+class Dispatcher;
+class PrimitiveProvider;
+}  // namespace portcullis::mcp
+
+namespace portcullis::transport {
+class StreamHub;
+class Guards;
+class McpEndpoint;
+class LegacySseEndpoint;
+class HealthEndpoint;
+class NotFoundEndpoint;
+class Router;
+class HttpServer;
+}  // namespace portcullis::transport
+
+namespace portcullis::plugin_host {
+class PluginHost;
+}
+
+namespace portcullis::app {
+
+class Gateway {
+ public:
+  // Loads every plugin; throws common::StartupError / ConfigError.
+  explicit Gateway(config::Config config);
+  ~Gateway();
+
+  void start();  // binds and serves; throws common::StartupError
+  void stop();
+  uint16_t port() const;
+  std::string mcpUrl() const;
+  const config::Config& config() const { return config_; }
+  mcp::SessionStore& sessions() { return *sessions_; }
+  transport::StreamHub& hub() { return *hub_; }
+
+ private:
+  void sweepSessions();
+
+  config::Config config_;
+  std::unique_ptr<mcp::Catalog> catalog_;
+  std::unique_ptr<mcp::SessionStore> sessions_;
+  std::unique_ptr<mcp::ChangeFeed> feed_;
+  std::unique_ptr<mcp::Dispatcher> dispatcher_;
+  std::unique_ptr<plugin_host::PluginHost> plugins_;
+  std::vector<std::shared_ptr<mcp::PrimitiveProvider>> providers_;
+  std::unique_ptr<transport::StreamHub> hub_;
+  std::unique_ptr<transport::Guards> guards_;
+  std::unique_ptr<transport::McpEndpoint> mcpEndpoint_;
+  std::unique_ptr<transport::LegacySseEndpoint> legacyEndpoint_;
+  std::unique_ptr<transport::HealthEndpoint> healthEndpoint_;
+  std::unique_ptr<transport::NotFoundEndpoint> notFound_;
+  std::unique_ptr<transport::Router> router_;
+  std::unique_ptr<transport::HttpServer> http_;
+
+  std::mutex sweepMutex_;
+  std::condition_variable sweepCv_;
+  bool stopping_ = false;
+  std::thread sweeper_;
+};
+
+}  // namespace portcullis::app

@@ -1,0 +1,86 @@
+#pragma once
+// The server's configuration, loaded from YAML and checked against the core
+// schema (core/config/core_schema.cpp) before any value is read. Every key is
+// described in docs/configuration.md.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/common/json.hpp"
+#include "core/config/yaml_document.hpp"
+
+namespace portcullis::config {
+
+using Millis = std::chrono::milliseconds;
+
+struct ServerConfig {
+  std::string listenHost = "127.0.0.1";
+  uint16_t listenPort = 8080;
+  std::string mcpPath = "/mcp";
+  std::vector<std::string> allowedOrigins;  // exact origins, e.g. "https://app.example.com"
+  std::vector<std::string> allowedHosts;    // Host header names accepted besides loopback
+  size_t maxBodyBytes = 4 * 1024 * 1024;
+  int threads = 64;
+  int maxQueued = 256;
+  Millis keepAliveTimeout{10'000};
+  Millis requestTimeout{30'000};  // whole request received within this
+  bool legacySse = true;          // GET /sse + POST /messages (2024-11-05)
+};
+
+struct StreamsConfig {
+  Millis heartbeat{15'000};
+  Millis retry{2'000};
+  size_t maxQueuedBytes = 1024 * 1024;  // per stream; a slower reader is dropped
+  size_t maxStreams = 20'000;
+  size_t history = 256;  // events kept per stream for Last-Event-ID
+};
+
+struct SessionsConfig {
+  Millis idleTimeout{30 * 60'000};
+  size_t max = 10'000;
+  Millis clientRequestTimeout{60'000};
+};
+
+struct McpConfig {
+  std::string serverName = "portcullis";
+  std::string instructions;
+  Millis listTtl{60'000};
+  size_t pageSize = 1000;
+  bool validateArguments = true;
+};
+
+struct PluginDecl {
+  std::string name;     // unique instance name
+  std::string kind;     // primitives | connector | identity
+  std::string library;  // file name or path
+  common::json::Value config;
+  std::string path;  // "plugins[2]", for messages
+  int line = 0;
+};
+
+struct Config {
+  std::string source;  // file name, or "<embedded>"
+  ServerConfig server;
+  StreamsConfig streams;
+  SessionsConfig sessions;
+  McpConfig mcp;
+  std::string dataDir = "./var";
+  std::string logLevel = "info";
+  std::vector<std::string> pluginDirs;
+  std::vector<PluginDecl> plugins;
+  YamlDocument document;  // kept so later checks can report lines
+};
+
+// Throws common::ConfigError listing every problem.
+Config loadConfigText(const std::string& text, const std::string& source);
+Config loadConfigFile(const std::string& path);
+
+// "host:port"; IPv6 as "[::1]:8080". Returns false when malformed.
+bool parseListen(const std::string& text, std::string& host, uint16_t& port);
+
+// The JSON Schema every configuration file is checked against.
+const std::string& coreSchemaText();
+
+}  // namespace portcullis::config

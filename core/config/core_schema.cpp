@@ -1,0 +1,87 @@
+#include <string>
+
+#include "core/config/config.hpp"
+
+namespace portcullis::config {
+
+const std::string& coreSchemaText() {
+  static const std::string kSchema = R"JSON({
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "server": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "listen": {"type": "string", "minLength": 3},
+        "mcp_path": {"type": "string", "pattern": "^/[A-Za-z0-9._~/-]*$"},
+        "allowed_origins": {"type": "array", "items": {"type": "string", "pattern": "^https?://[^/]+$"}},
+        "allowed_hosts": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "max_body_bytes": {"type": "integer", "minimum": 1024, "maximum": 1073741824},
+        "threads": {"type": "integer", "minimum": 2, "maximum": 4096},
+        "max_queued": {"type": "integer", "minimum": 1, "maximum": 100000},
+        "keep_alive_timeout": {"type": "string", "format": "duration"},
+        "request_timeout": {"type": "string", "format": "duration"},
+        "legacy_sse": {"type": "boolean"}
+      }
+    },
+    "streams": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "heartbeat": {"type": "string", "format": "duration"},
+        "retry": {"type": "string", "format": "duration"},
+        "max_queued_bytes": {"type": "integer", "minimum": 4096},
+        "max_streams": {"type": "integer", "minimum": 1},
+        "history": {"type": "integer", "minimum": 0, "maximum": 100000}
+      }
+    },
+    "sessions": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "idle_timeout": {"type": "string", "format": "duration"},
+        "max": {"type": "integer", "minimum": 1},
+        "client_request_timeout": {"type": "string", "format": "duration"}
+      }
+    },
+    "mcp": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "server_name": {"type": "string", "minLength": 1},
+        "instructions": {"type": "string"},
+        "list_ttl": {"type": "string", "format": "duration"},
+        "page_size": {"type": "integer", "minimum": 1, "maximum": 100000},
+        "validate_arguments": {"type": "boolean"}
+      }
+    },
+    "logging": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "level": {"enum": ["debug", "information", "info", "notice", "warning", "error", "critical", "fatal", "none"]}
+      }
+    },
+    "data_dir": {"type": "string", "minLength": 1},
+    "plugin_dirs": {"type": "array", "items": {"type": "string", "minLength": 1}},
+    "plugins": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["name", "kind", "library"],
+        "properties": {
+          "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+          "kind": {"enum": ["primitives", "connector", "identity"]},
+          "library": {"type": "string", "minLength": 1},
+          "config": {"type": ["object", "null"]}
+        }
+      }
+    }
+  }
+})JSON";
+  return kSchema;
+}
+
+}  // namespace portcullis::config

@@ -1,0 +1,238 @@
+#include "core/mcp/catalog.hpp"
+
+#include <regex>
+#include <set>
+
+#include "core/common/log.hpp"
+
+namespace portcullis::mcp {
+
+namespace {
+
+int slot(ListKind kind) {
+  switch (kind) {
+    case ListKind::Tools:
+      return 0;
+    case ListKind::Resources:
+      return 1;
+    case ListKind::ResourceTemplates:
+      return 2;
+    case ListKind::Prompts:
+      return 3;
+  }
+  return 0;
+}
+
+constexpr ListKind kKinds[] = {ListKind::Tools, ListKind::Resources, ListKind::ResourceTemplates,
+                               ListKind::Prompts};
+
+const char* keyField(ListKind kind) {
+  switch (kind) {
+    case ListKind::Resources:
+      return "uri";
+    case ListKind::ResourceTemplates:
+      return "uriTemplate";
+    default:
+      return "name";
+  }
+}
+
+const char* kindName(ListKind kind) {
+  switch (kind) {
+    case ListKind::Tools:
+      return "tool";
+    case ListKind::Resources:
+      return "resource";
+    case ListKind::ResourceTemplates:
+      return "resource template";
+    case ListKind::Prompts:
+      return "prompt";
+  }
+  return "entry";
+}
+
+bool objectSchema(const json::ObjectPtr& definition, const char* field) {
+  auto schema = json::getObject(definition, field);
+  return schema && json::getString(schema, "type") == std::optional<std::string>("object");
+}
+
+}  // namespace
+
+std::string definitionProblem(ListKind kind, const json::ObjectPtr& definition) {
+  if (!definition) return "not a JSON object";
+  auto key = json::getString(definition, keyField(kind));
+  if (!key || key->empty()) return std::string("missing \"") + keyField(kind) + "\"";
+  if (kind == ListKind::Tools) {
+    static const std::regex validName("^[A-Za-z0-9_./-]{1,128}$");
+    if (!std::regex_match(*key, validName)) return "tool name \"" + *key + "\" is not allowed";
+    if (!objectSchema(definition, "inputSchema")) return "inputSchema must be an object schema";
+    if (definition->has("outputSchema") && !objectSchema(definition, "outputSchema")) {
+      return "outputSchema must be an object schema";
+    }
+  }
+  if ((kind == ListKind::Resources || kind == ListKind::ResourceTemplates) &&
+      !json::getString(definition, "name")) {
+    return "missing \"name\"";
+  }
+  return {};
+}
+
+const CatalogEntry* CatalogView::tool(const std::string& name) const {
+  auto it = toolIndex_.find(name);
+  return it == toolIndex_.end() ? nullptr : &tools[it->second];
+}
+
+const CatalogEntry* CatalogView::resource(const std::string& uri) const {
+  auto it = resourceIndex_.find(uri);
+  return it == resourceIndex_.end() ? nullptr : &resources[it->second];
+}
+
+const CatalogEntry* CatalogView::templateFor(const std::string& uri) const {
+  for (const auto& t : templates) {
+    if (t.uriTemplate && t.uriTemplate->matches(uri)) return &t;
+  }
+  return nullptr;
+}
+
+const CatalogEntry* CatalogView::prompt(const std::string& name) const {
+  auto it = promptIndex_.find(name);
+  return it == promptIndex_.end() ? nullptr : &prompts[it->second];
+}
+
+const std::vector<CatalogEntry>& CatalogView::entries(ListKind kind) const {
+  switch (kind) {
+    case ListKind::Tools:
+      return tools;
+    case ListKind::Resources:
+      return resources;
+    case ListKind::ResourceTemplates:
+      return templates;
+    case ListKind::Prompts:
+      return prompts;
+  }
+  return tools;
+}
+
+void CatalogView::index() {
+  toolIndex_.clear();
+  resourceIndex_.clear();
+  promptIndex_.clear();
+  for (size_t i = 0; i < tools.size(); ++i) toolIndex_[tools[i].key] = i;
+  for (size_t i = 0; i < resources.size(); ++i) resourceIndex_[resources[i].key] = i;
+  for (size_t i = 0; i < prompts.size(); ++i) promptIndex_[prompts[i].key] = i;
+}
+
+void Catalog::addProvider(std::shared_ptr<PrimitiveProvider> provider) {
+  std::lock_guard lock(mutex_);
+  sources_.push_back(Source{std::move(provider), {}, 0xF});
+  stale_ = true;
+}
+
+std::vector<std::shared_ptr<PrimitiveProvider>> Catalog::providers() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<PrimitiveProvider>> out;
+  for (const auto& s : sources_) out.push_back(s.provider);
+  return out;
+}
+
+void Catalog::invalidate(const PrimitiveProvider& provider, uint32_t lists) {
+  std::lock_guard lock(mutex_);
+  for (auto& s : sources_) {
+    if (s.provider.get() == &provider) s.stale |= lists;
+  }
+  stale_ = true;
+}
+
+std::shared_ptr<const CatalogView> Catalog::view() {
+  std::vector<Source> sources;
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!stale_ && current_) return current_;
+    sources = sources_;
+    for (auto& s : sources_) s.stale = 0;
+    stale_ = false;
+    generation = ++generation_;
+  }
+  // Providers are asked outside the lock: a provider may report a change
+  // while it lists, which only marks the catalog stale again.
+  auto& log = common::logger("catalog");
+  for (auto& source : sources) {
+    for (ListKind kind : kKinds) {
+      const int i = slot(kind);
+      if ((source.stale & static_cast<uint32_t>(kind)) == 0 && source.lists[i]) continue;
+      try {
+        source.lists[i] = source.provider->list(kind);
+      } catch (const std::exception& e) {
+        log.warning("%s: listing %ss failed: %s", source.provider->name(),
+                    std::string(kindName(kind)), std::string(e.what()));
+        source.lists[i] = json::makeArray();
+      }
+    }
+  }
+  std::shared_ptr<CatalogView> view = build(sources, generation);
+  std::lock_guard lock(mutex_);
+  for (auto& s : sources_) {
+    for (auto& fresh : sources) {
+      if (fresh.provider == s.provider) {
+        for (int i = 0; i < 4; ++i) {
+          if ((s.stale & (1u << i)) == 0) s.lists[i] = fresh.lists[i];
+        }
+      }
+    }
+  }
+  if (!current_ || current_->generation < view->generation) current_ = view;
+  return current_;
+}
+
+std::shared_ptr<CatalogView> Catalog::build(const std::vector<Source>& sources,
+                                            uint64_t generation) const {
+  auto view = std::make_shared<CatalogView>();
+  view->generation = generation;
+  auto& log = common::logger("catalog");
+  for (ListKind kind : kKinds) {
+    std::set<std::string> seen;
+    auto& target = const_cast<std::vector<CatalogEntry>&>(view->entries(kind));
+    for (const auto& source : sources) {
+      const auto& array = source.lists[slot(kind)];
+      if (!array) continue;
+      for (const auto& item : *array) {
+        json::ObjectPtr definition = json::asObject(item);
+        if (const std::string problem = definitionProblem(kind, definition); !problem.empty()) {
+          log.warning("%s: %s skipped: %s", source.provider->name(), std::string(kindName(kind)),
+                      problem);
+          continue;
+        }
+        const std::string key = *json::getString(definition, keyField(kind));
+        if (!seen.insert(key).second) {
+          log.warning("%s: %s \"%s\" is already served by another plugin; skipped",
+                      source.provider->name(), std::string(kindName(kind)), key);
+          continue;
+        }
+        CatalogEntry entry;
+        entry.key = key;
+        entry.definition = definition;
+        entry.definitionJson = json::stringify(definition);
+        entry.provider = source.provider;
+        if (kind == ListKind::Tools) {
+          entry.inputSchema =
+              std::make_shared<common::JsonSchema>(json::Value(json::getObject(definition, "inputSchema")));
+        }
+        if (kind == ListKind::ResourceTemplates) {
+          try {
+            entry.uriTemplate = std::make_shared<UriTemplate>(key);
+          } catch (const std::exception&) {
+            log.warning("%s: resource template \"%s\" cannot be parsed; skipped",
+                        source.provider->name(), key);
+            continue;
+          }
+        }
+        target.push_back(std::move(entry));
+      }
+    }
+  }
+  view->index();
+  return view;
+}
+
+}  // namespace portcullis::mcp

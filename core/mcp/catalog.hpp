@@ -1,0 +1,75 @@
+#pragma once
+// The one catalog of tools, resources, templates and prompts that clients see,
+// merged from every provider in declaration order. Snapshots are immutable, so
+// a request reads one consistent view while providers change underneath.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/common/json.hpp"
+#include "core/common/json_schema.hpp"
+#include "core/mcp/provider.hpp"
+#include "core/mcp/uri_template.hpp"
+
+namespace portcullis::mcp {
+
+struct CatalogEntry {
+  std::string key;  // tool/prompt name, resource URI or URI template
+  json::ObjectPtr definition;
+  std::string definitionJson;  // serialised once, for list results
+  std::shared_ptr<PrimitiveProvider> provider;
+  std::shared_ptr<common::JsonSchema> inputSchema;       // tools only
+  std::shared_ptr<UriTemplate> uriTemplate;              // templates only
+};
+
+class CatalogView {
+ public:
+  std::vector<CatalogEntry> tools, resources, templates, prompts;
+  uint64_t generation = 0;
+
+  const CatalogEntry* tool(const std::string& name) const;
+  const CatalogEntry* resource(const std::string& uri) const;
+  const CatalogEntry* templateFor(const std::string& uri) const;
+  const CatalogEntry* prompt(const std::string& name) const;
+  const std::vector<CatalogEntry>& entries(ListKind kind) const;
+
+  void index();
+
+ private:
+  std::unordered_map<std::string, size_t> toolIndex_, resourceIndex_, promptIndex_;
+};
+
+class Catalog {
+ public:
+  void addProvider(std::shared_ptr<PrimitiveProvider> provider);
+  std::vector<std::shared_ptr<PrimitiveProvider>> providers() const;
+
+  // The current view, rebuilt from providers whose lists changed.
+  std::shared_ptr<const CatalogView> view();
+  // Marks lists (a ListKind bit mask) of one provider as changed.
+  void invalidate(const PrimitiveProvider& provider, uint32_t lists);
+
+ private:
+  struct Source {
+    std::shared_ptr<PrimitiveProvider> provider;
+    json::ArrayPtr lists[4];
+    uint32_t stale = 0xF;
+  };
+  std::shared_ptr<CatalogView> build(const std::vector<Source>& sources, uint64_t generation) const;
+
+  mutable std::mutex mutex_;
+  std::vector<Source> sources_;
+  std::shared_ptr<const CatalogView> current_;
+  uint64_t generation_ = 0;
+  bool stale_ = true;
+};
+
+// The checks a definition must pass to be listed: one malformed tool makes a
+// client's whole tools/list fail, so it is dropped (with a warning) instead.
+std::string definitionProblem(ListKind kind, const json::ObjectPtr& definition);
+
+}  // namespace portcullis::mcp

@@ -1,0 +1,93 @@
+#include "core/mcp/change_feed.hpp"
+
+#include <vector>
+
+#include "core/jsonrpc/message.hpp"
+#include "core/mcp/versions.hpp"
+
+namespace portcullis::mcp {
+
+ChangeFeed::ChangeFeed(Catalog& catalog, SessionStore& sessions)
+    : catalog_(catalog), sessions_(sessions) {}
+
+void ChangeFeed::listChanged(const PrimitiveProvider& provider, uint32_t lists) {
+  catalog_.invalidate(provider, lists);
+  broadcastListChanged(lists);
+}
+
+void ChangeFeed::broadcastListChanged(uint32_t lists) {
+  struct Notice {
+    uint32_t bits;
+    const char* method;
+    bool ListenFilter::*flag;
+  };
+  static const Notice kNotices[] = {
+      {static_cast<uint32_t>(ListKind::Tools), "notifications/tools/list_changed",
+       &ListenFilter::toolsListChanged},
+      {static_cast<uint32_t>(ListKind::Resources) |
+           static_cast<uint32_t>(ListKind::ResourceTemplates),
+       "notifications/resources/list_changed", &ListenFilter::resourcesListChanged},
+      {static_cast<uint32_t>(ListKind::Prompts), "notifications/prompts/list_changed",
+       &ListenFilter::promptsListChanged},
+  };
+  for (const auto& notice : kNotices) {
+    if ((lists & notice.bits) == 0) continue;
+    const std::string message = jsonrpc::notification(notice.method, nullptr);
+    sessions_.forEach([&](const std::shared_ptr<Session>& session) {
+      if (!session->initialized()) return;
+      if (auto stream = session->notificationStream()) stream->send(message);
+    });
+    toListeners([&](const ListenFilter& f) { return f.*(notice.flag); }, notice.method,
+                json::makeObject());
+  }
+}
+
+void ChangeFeed::resourceUpdated(const std::string& uri) {
+  json::ObjectPtr params = json::makeObject();
+  params->set("uri", uri);
+  const std::string message = jsonrpc::notification("notifications/resources/updated", params);
+  sessions_.forEach([&](const std::shared_ptr<Session>& session) {
+    if (!session->subscribed(uri)) return;
+    if (auto stream = session->notificationStream()) stream->send(message);
+  });
+  toListeners([&](const ListenFilter& f) { return f.resourceSubscriptions.count(uri) != 0; },
+              "notifications/resources/updated", params);
+}
+
+void ChangeFeed::toListeners(const std::function<bool(const ListenFilter&)>& wants,
+                             const std::string& method, const json::ObjectPtr& params) {
+  std::vector<std::pair<json::Value, std::shared_ptr<Outbound>>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, listener] : listeners_) {
+      if (wants(listener.filter)) targets.emplace_back(listener.subscriptionId, listener.stream);
+    }
+  }
+  for (auto& [subscriptionId, stream] : targets) {
+    json::ObjectPtr tagged = json::clone(params);
+    json::ObjectPtr metaObject = json::makeObject();
+    metaObject->set(meta::kSubscriptionId, subscriptionId);
+    tagged->set("_meta", metaObject);
+    stream->send(jsonrpc::notification(method, tagged));
+  }
+}
+
+uint64_t ChangeFeed::addListener(json::Value subscriptionId, ListenFilter filter,
+                                 std::shared_ptr<Outbound> stream) {
+  const uint64_t id = nextListener_++;
+  std::lock_guard lock(mutex_);
+  listeners_[id] = Listener{std::move(subscriptionId), std::move(filter), std::move(stream)};
+  return id;
+}
+
+void ChangeFeed::removeListener(uint64_t id) {
+  std::lock_guard lock(mutex_);
+  listeners_.erase(id);
+}
+
+size_t ChangeFeed::listenerCount() const {
+  std::lock_guard lock(mutex_);
+  return listeners_.size();
+}
+
+}  // namespace portcullis::mcp

@@ -1,0 +1,59 @@
+#pragma once
+// Fans out changes to the clients that asked for them: list_changed and
+// resources/updated go to legacy sessions on their notification stream and
+// to 2026-07-28 subscriptions/listen streams whose filter names them.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "core/mcp/catalog.hpp"
+#include "core/mcp/outbound.hpp"
+#include "core/mcp/provider.hpp"
+#include "core/mcp/session.hpp"
+
+namespace portcullis::mcp {
+
+// What a subscriptions/listen stream asked for.
+struct ListenFilter {
+  bool toolsListChanged = false;
+  bool promptsListChanged = false;
+  bool resourcesListChanged = false;
+  std::set<std::string> resourceSubscriptions;
+};
+
+class ChangeFeed : public ChangeSink {
+ public:
+  ChangeFeed(Catalog& catalog, SessionStore& sessions);
+
+  void listChanged(const PrimitiveProvider& provider, uint32_t lists) override;
+  void resourceUpdated(const std::string& uri) override;
+
+  // Sends list_changed for the given ListKind bit mask to everyone listening.
+  void broadcastListChanged(uint32_t lists);
+
+  uint64_t addListener(json::Value subscriptionId, ListenFilter filter,
+                       std::shared_ptr<Outbound> stream);
+  void removeListener(uint64_t id);
+  size_t listenerCount() const;
+
+ private:
+  struct Listener {
+    json::Value subscriptionId;
+    ListenFilter filter;
+    std::shared_ptr<Outbound> stream;
+  };
+  void toListeners(const std::function<bool(const ListenFilter&)>& wants, const std::string& method,
+                   const json::ObjectPtr& params);
+
+  Catalog& catalog_;
+  SessionStore& sessions_;
+  mutable std::mutex mutex_;
+  std::unordered_map<uint64_t, Listener> listeners_;
+  std::atomic<uint64_t> nextListener_{1};
+};
+
+}  // namespace portcullis::mcp

@@ -1,0 +1,582 @@
+#include "core/mcp/dispatcher.hpp"
+
+#include <set>
+
+#include "core/common/log.hpp"
+#include "core/common/text.hpp"
+#include "core/mcp/call_context.hpp"
+
+namespace portcullis::mcp {
+
+using jsonrpc::Message;
+namespace codes = jsonrpc::codes;
+
+std::optional<LogLevel> parseLogLevel(std::string_view text) {
+  static const std::pair<const char*, LogLevel> kLevels[] = {
+      {"debug", LogLevel::Debug},         {"info", LogLevel::Info},
+      {"notice", LogLevel::Notice},       {"warning", LogLevel::Warning},
+      {"error", LogLevel::Error},         {"critical", LogLevel::Critical},
+      {"alert", LogLevel::Alert},         {"emergency", LogLevel::Emergency}};
+  for (const auto& [name, level] : kLevels) {
+    if (text == name) return level;
+  }
+  return std::nullopt;
+}
+
+const char* logLevelName(LogLevel level) {
+  static const char* kNames[] = {"debug", "info",     "notice", "warning",
+                                 "error", "critical", "alert",  "emergency"};
+  return kNames[static_cast<int>(level)];
+}
+
+ModernMeta readModernMeta(const json::ObjectPtr& params) {
+  auto meta = json::getObject(params, "_meta");
+  if (!meta) throw jsonrpc::RpcError(codes::kInvalidParams, "Invalid params: missing _meta");
+  ModernMeta out;
+  auto version = json::getString(meta, meta::kProtocolVersion);
+  if (!version || version->empty()) {
+    throw jsonrpc::RpcError(codes::kInvalidParams, std::string("Invalid params: _meta lacks ") +
+                                                       meta::kProtocolVersion);
+  }
+  out.version = *version;
+  out.clientCapabilities = json::getObject(meta, meta::kClientCapabilities);
+  if (!out.clientCapabilities) {
+    throw jsonrpc::RpcError(codes::kInvalidParams, std::string("Invalid params: _meta lacks ") +
+                                                       meta::kClientCapabilities);
+  }
+  out.clientInfo = json::getObject(meta, meta::kClientInfo);
+  if (meta->has(meta::kLogLevel)) {
+    auto level = json::getString(meta, meta::kLogLevel);
+    out.logLevel = level ? parseLogLevel(*level) : std::nullopt;
+    if (!out.logLevel) {
+      throw jsonrpc::RpcError(codes::kInvalidParams, std::string("Invalid params: ") +
+                                                         meta::kLogLevel + " is not a log level");
+    }
+  }
+  return out;
+}
+
+namespace {
+
+const char* listField(ListKind kind) {
+  switch (kind) {
+    case ListKind::Tools:
+      return "tools";
+    case ListKind::Resources:
+      return "resources";
+    case ListKind::ResourceTemplates:
+      return "resourceTemplates";
+    case ListKind::Prompts:
+      return "prompts";
+  }
+  return "items";
+}
+
+std::optional<size_t> decodeCursor(const std::string& cursor) {
+  auto decoded = common::base64UrlDecode(cursor);
+  if (!decoded || !common::startsWith(*decoded, "o:")) return std::nullopt;
+  try {
+    size_t used = 0;
+    const unsigned long long offset = std::stoull(decoded->substr(2), &used);
+    if (used != decoded->size() - 2) return std::nullopt;
+    return static_cast<size_t>(offset);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string encodeCursor(size_t offset) {
+  return common::base64UrlEncode("o:" + std::to_string(offset));
+}
+
+json::ObjectPtr objectOf(const std::string& key, json::Value value) {
+  json::ObjectPtr o = json::makeObject();
+  o->set(key, std::move(value));
+  return o;
+}
+
+// Text of the first few schema problems, for an isError tool result.
+std::string describeIssues(const std::vector<common::SchemaIssue>& issues) {
+  std::string text = "Invalid arguments:";
+  for (const auto& issue : issues) {
+    text += "\n- " + (issue.path.empty() ? std::string("arguments") : issue.path) + ": " +
+            issue.message;
+  }
+  return text;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(Catalog& catalog, SessionStore& sessions, ChangeFeed& feed,
+                       DispatcherOptions options)
+    : catalog_(catalog), sessions_(sessions), feed_(feed), options_(std::move(options)) {
+  json::ObjectPtr info = json::makeObject();
+  info->set("name", options_.serverName);
+  info->set("version", options_.serverVersion);
+  serverInfoJson_ = json::stringify(info);
+}
+
+bool Dispatcher::isModernMethod(const std::string& method) {
+  static const std::set<std::string> kMethods{
+      "server/discover", "tools/list",    "tools/call",          "resources/list",
+      "resources/read",  "resources/templates/list", "prompts/list", "prompts/get",
+      "completion/complete", "subscriptions/listen"};
+  return kMethods.count(method) != 0;
+}
+
+bool Dispatcher::isRemovedInModern(const std::string& method) {
+  static const std::set<std::string> kRemoved{"initialize", "ping", "logging/setLevel",
+                                              "resources/subscribe", "resources/unsubscribe"};
+  return kRemoved.count(method) != 0;
+}
+
+json::ObjectPtr Dispatcher::capabilities(Era era) const {
+  json::ObjectPtr caps = json::makeObject();
+  caps->set("tools", objectOf("listChanged", true));
+  json::ObjectPtr resources = json::makeObject();
+  resources->set("subscribe", true);
+  resources->set("listChanged", true);
+  caps->set("resources", resources);
+  caps->set("prompts", objectOf("listChanged", true));
+  caps->set("completions", json::makeObject());
+  if (era == Era::Legacy) caps->set("logging", json::makeObject());
+  return caps;
+}
+
+std::string Dispatcher::modernSuffix(bool cacheable) const {
+  std::string out = R"(,"resultType":"complete")";
+  if (cacheable) {
+    out += R"(,"ttlMs":)" + std::to_string(options_.listTtl.count()) + R"(,"cacheScope":"public")";
+  }
+  out += R"(,"_meta":{")";
+  out += meta::kServerInfo;
+  out += R"(":)" + serverInfoJson_ + "}";
+  return out;
+}
+
+Reply Dispatcher::error(const Message& request, int code, const std::string& message,
+                        const json::Value& data) const {
+  Reply reply;
+  reply.kind = Reply::Kind::Error;
+  reply.errorCode = code;
+  reply.body = jsonrpc::errorResponse(request.id, code, message, data);
+  return reply;
+}
+
+Reply Dispatcher::result(const Message& request, const RequestScope& scope,
+                         json::ObjectPtr result, bool cacheable) const {
+  if (!result) result = json::makeObject();
+  if (scope.era == Era::Modern) {
+    if (!result->has("resultType")) result->set("resultType", std::string("complete"));
+    const bool interim = json::getString(result, "resultType") != std::optional<std::string>("complete");
+    if (cacheable && !interim) {
+      if (!result->has("ttlMs")) result->set("ttlMs", static_cast<int64_t>(options_.listTtl.count()));
+      if (!result->has("cacheScope")) result->set("cacheScope", std::string("public"));
+    }
+    json::ObjectPtr metaObject = json::getObject(result, "_meta");
+    if (!metaObject) {
+      metaObject = json::makeObject();
+      result->set("_meta", metaObject);
+    }
+    metaObject->set(meta::kServerInfo, json::parse(serverInfoJson_));
+  } else if (json::getString(result, "resultType") == std::optional<std::string>("complete")) {
+    result->remove("resultType");
+  }
+  Reply reply;
+  reply.body = jsonrpc::response(request.id, json::stringify(result));
+  return reply;
+}
+
+Reply Dispatcher::handle(const Message& request, RequestScope& scope) {
+  try {
+    return dispatch(request, scope);
+  } catch (const jsonrpc::RpcError& e) {
+    return error(request, e.code(), e.what(), e.data());
+  } catch (const std::exception& e) {
+    common::logger("mcp").error("%s failed: %s", request.method, std::string(e.what()));
+    return error(request, codes::kInternalError, "Internal error");
+  }
+}
+
+Reply Dispatcher::dispatch(const Message& request, RequestScope& scope) {
+  const std::string& m = request.method;
+  if (scope.era == Era::Modern) {
+    if (!isModernMethod(m)) return error(request, codes::kMethodNotFound, "Method not found: " + m);
+    if (m == "server/discover") return discover(request, scope);
+    if (m == "subscriptions/listen") {
+      return error(request, codes::kInvalidRequest, "subscriptions/listen needs a streaming transport");
+    }
+  } else {
+    if (m == "initialize") return initialize(request, scope);
+    if (m == "ping") return result(request, scope, json::makeObject(), false);
+    if (m == "logging/setLevel") return setLogLevel(request, scope);
+    if (m == "resources/subscribe") return subscribe(request, scope, true);
+    if (m == "resources/unsubscribe") return subscribe(request, scope, false);
+  }
+  if (m == "tools/list") return listPrimitives(ListKind::Tools, request, scope);
+  if (m == "resources/list") return listPrimitives(ListKind::Resources, request, scope);
+  if (m == "resources/templates/list") return listPrimitives(ListKind::ResourceTemplates, request, scope);
+  if (m == "prompts/list") return listPrimitives(ListKind::Prompts, request, scope);
+  if (m == "tools/call") return callTool(request, scope);
+  if (m == "resources/read") return readResource(request, scope);
+  if (m == "prompts/get") return getPrompt(request, scope);
+  if (m == "completion/complete") return complete(request, scope);
+  return error(request, codes::kMethodNotFound, "Method not found: " + m);
+}
+
+Reply Dispatcher::initialize(const Message& request, RequestScope& scope) {
+  // The legacy SSE transport opens its session before initialize; Streamable
+  // HTTP creates it here.
+  if (scope.session && scope.session->negotiated()) {
+    return error(request, codes::kInvalidRequest, "Invalid Request: the session is already initialized");
+  }
+  auto requested = json::getString(request.params, "protocolVersion");
+  if (!requested) {
+    return error(request, codes::kInvalidParams, "Invalid params: protocolVersion is required");
+  }
+  auto session = scope.session ? scope.session : sessions_.create(scope.principal);
+  if (!session) return error(request, codes::kServerError, "Too many sessions; try again later");
+  const std::string version = negotiateLegacy(*requested);
+  session->negotiate(version, json::getObject(request.params, "capabilities"),
+                     json::getObject(request.params, "clientInfo"));
+
+  json::ObjectPtr out = json::makeObject();
+  out->set("protocolVersion", version);
+  out->set("capabilities", capabilities(Era::Legacy));
+  json::ObjectPtr info = json::parseObject(serverInfoJson_);
+  info->set("title", std::string("Portcullis"));
+  out->set("serverInfo", info);
+  if (!options_.instructions.empty()) out->set("instructions", options_.instructions);
+  Reply reply = result(request, scope, out, false);
+  if (!scope.session) reply.session = session;
+  return reply;
+}
+
+Reply Dispatcher::discover(const Message& request, RequestScope& scope) {
+  json::ObjectPtr out = json::makeObject();
+  json::ArrayPtr versions = json::makeArray();
+  for (const auto& v : modernVersions()) versions->add(v);
+  out->set("supportedVersions", versions);
+  out->set("capabilities", capabilities(Era::Modern));
+  if (!options_.instructions.empty()) out->set("instructions", options_.instructions);
+  return result(request, scope, out, true);
+}
+
+Reply Dispatcher::setLogLevel(const Message& request, RequestScope& scope) {
+  auto text = json::getString(request.params, "level");
+  auto level = text ? parseLogLevel(*text) : std::nullopt;
+  if (!level) return error(request, codes::kInvalidParams, "Invalid params: unknown log level");
+  if (scope.session) scope.session->setLogLevel(*level);
+  return result(request, scope, json::makeObject(), false);
+}
+
+Reply Dispatcher::subscribe(const Message& request, RequestScope& scope, bool on) {
+  auto uri = json::getString(request.params, "uri");
+  if (!uri || uri->empty()) return error(request, codes::kInvalidParams, "Invalid params: uri is required");
+  if (scope.session) {
+    if (on) {
+      scope.session->subscribe(*uri);
+    } else {
+      scope.session->unsubscribe(*uri);
+    }
+  }
+  // The owning provider hears of it too, so it can start or stop watching.
+  auto view = catalog_.view();
+  const CatalogEntry* owner = view->resource(*uri);
+  if (owner == nullptr) owner = view->templateFor(*uri);
+  if (owner != nullptr) {
+    InputReplay replay;
+    RequestCallContext context(scope, request, options_, replay);
+    owner->provider->invoke(request.method, request.params, context);
+  }
+  return result(request, scope, json::makeObject(), false);
+}
+
+Reply Dispatcher::listPrimitives(ListKind kind, const Message& request, RequestScope& scope) {
+  auto view = catalog_.view();
+  const auto& entries = view->entries(kind);
+  size_t offset = 0;
+  if (request.params->has("cursor")) {
+    auto cursor = json::getString(request.params, "cursor");
+    auto decoded = cursor ? decodeCursor(*cursor) : std::nullopt;
+    if (!decoded || *decoded > entries.size()) {
+      return error(request, codes::kInvalidParams, "Invalid params: unknown cursor");
+    }
+    offset = *decoded;
+  }
+  const size_t end = std::min(entries.size(), offset + options_.pageSize);
+  std::string body = "{\"";
+  body += listField(kind);
+  body += "\":[";
+  for (size_t i = offset; i < end; ++i) {
+    if (i > offset) body += ',';
+    body += entries[i].definitionJson;
+  }
+  body += ']';
+  if (end < entries.size()) body += ",\"nextCursor\":\"" + encodeCursor(end) + "\"";
+  if (scope.era == Era::Modern) body += modernSuffix(true);
+  body += '}';
+  Reply reply;
+  reply.body = jsonrpc::response(request.id, body);
+  return reply;
+}
+
+Reply Dispatcher::callTool(const Message& request, RequestScope& scope) {
+  auto name = json::getString(request.params, "name");
+  if (!name) return error(request, codes::kInvalidParams, "Invalid params: name is required");
+  auto view = catalog_.view();
+  const CatalogEntry* tool = view->tool(*name);
+  if (tool == nullptr) return error(request, codes::kInvalidParams, "Unknown tool: " + *name);
+  json::ObjectPtr arguments = json::makeObject();
+  if (request.params->has("arguments") && !json::isNull(request.params->get("arguments"))) {
+    arguments = json::getObject(request.params, "arguments");
+    if (!arguments) {
+      return error(request, codes::kInvalidParams, "Invalid params: arguments must be an object");
+    }
+  }
+  if (options_.validateArguments && tool->inputSchema) {
+    auto issues = tool->inputSchema->validate(arguments, "", 8);
+    if (!issues.empty()) {
+      json::ObjectPtr out = json::makeObject();
+      json::ArrayPtr content = json::makeArray();
+      json::ObjectPtr text = json::makeObject();
+      text->set("type", std::string("text"));
+      text->set("text", describeIssues(issues));
+      content->add(text);
+      out->set("content", content);
+      out->set("isError", true);
+      return result(request, scope, out, false);
+    }
+  }
+  return invoke(tool->provider, request.method, request.params, request, scope, false);
+}
+
+Reply Dispatcher::readResource(const Message& request, RequestScope& scope) {
+  auto uri = json::getString(request.params, "uri");
+  if (!uri) return error(request, codes::kInvalidParams, "Invalid params: uri is required");
+  auto view = catalog_.view();
+  const CatalogEntry* owner = view->resource(*uri);
+  if (owner == nullptr) owner = view->templateFor(*uri);
+  if (owner == nullptr) {
+    const int code = scope.era == Era::Modern ? codes::kInvalidParams : codes::kResourceNotFound;
+    return error(request, code, "Resource not found", objectOf("uri", *uri));
+  }
+  return invoke(owner->provider, request.method, request.params, request, scope, true);
+}
+
+Reply Dispatcher::getPrompt(const Message& request, RequestScope& scope) {
+  auto name = json::getString(request.params, "name");
+  if (!name) return error(request, codes::kInvalidParams, "Invalid params: name is required");
+  auto view = catalog_.view();
+  const CatalogEntry* prompt = view->prompt(*name);
+  if (prompt == nullptr) return error(request, codes::kInvalidParams, "Unknown prompt: " + *name);
+  if (request.params->has("arguments") && !json::getObject(request.params, "arguments") &&
+      !json::isNull(request.params->get("arguments"))) {
+    return error(request, codes::kInvalidParams, "Invalid params: arguments must be an object");
+  }
+  return invoke(prompt->provider, request.method, request.params, request, scope, false);
+}
+
+Reply Dispatcher::complete(const Message& request, RequestScope& scope) {
+  auto ref = json::getObject(request.params, "ref");
+  auto argument = json::getObject(request.params, "argument");
+  if (!ref || !argument || !json::getString(argument, "name") ||
+      !json::getString(argument, "value")) {
+    return error(request, codes::kInvalidParams,
+                 "Invalid params: ref and argument {name, value} are required");
+  }
+  auto view = catalog_.view();
+  const std::string type = json::getString(ref, "type").value_or("");
+  const CatalogEntry* owner = nullptr;
+  if (type == "ref/prompt") {
+    owner = view->prompt(json::getString(ref, "name").value_or(""));
+    if (owner == nullptr) return error(request, codes::kInvalidParams, "Unknown prompt");
+  } else if (type == "ref/resource") {
+    const std::string uri = json::getString(ref, "uri").value_or("");
+    owner = view->resource(uri);
+    for (const auto& t : view->templates) {
+      if (owner == nullptr && t.key == uri) owner = &t;
+    }
+    if (owner == nullptr) owner = view->templateFor(uri);
+    if (owner == nullptr) return error(request, codes::kInvalidParams, "Unknown resource");
+  } else {
+    return error(request, codes::kInvalidParams, "Invalid params: unknown ref type");
+  }
+  return invoke(owner->provider, request.method, request.params, request, scope, false);
+}
+
+Reply Dispatcher::invoke(const std::shared_ptr<PrimitiveProvider>& provider,
+                         const std::string& method, json::ObjectPtr params,
+                         const Message& request, RequestScope& scope, bool cacheable) {
+  if (scope.era == Era::Modern) {
+    // Multi round-trip retries: inputResponses maps each key the server asked
+    // for to the client's result object; requestState is opaque text.
+    if (params->has("inputResponses")) {
+      auto responses = json::getObject(params, "inputResponses");
+      if (!responses) return error(request, codes::kInvalidParams, "Invalid params: inputResponses must be an object");
+      std::vector<std::string> keys;
+      responses->getNames(keys);
+      for (const auto& key : keys) {
+        if (!json::isObject(responses->get(key))) {
+          return error(request, codes::kInvalidParams, "Invalid params: inputResponses." + key + " must be an object");
+        }
+      }
+    }
+    if (params->has("requestState") && !json::getString(params, "requestState")) {
+      return error(request, codes::kInvalidParams, "Invalid params: requestState must be a string");
+    }
+  }
+  InputReplay replay;
+  std::string boundTo = method + " " + json::getString(params, "name").value_or(
+                                           json::getString(params, "uri").value_or(""));
+  if (scope.era == Era::Modern) {
+    // Answers to questions the core asked on earlier rounds: the sealed
+    // requestState holds those of older rounds, inputResponses the latest.
+    auto state = json::getString(params, "requestState");
+    if (state && RequestStateSealer::looksSealed(*state)) {
+      json::ObjectPtr opened = sealer_.open(*state);
+      if (!opened || json::getString(opened, "for") != std::optional<std::string>(boundTo)) {
+        return error(request, codes::kInvalidParams, "Invalid params: requestState is not valid");
+      }
+      params = json::clone(params);
+      params->remove("requestState");
+      if (auto answers = json::getObject(opened, "answers")) replay.answers = answers;
+      if (auto responses = json::getObject(params, "inputResponses")) {
+        std::vector<std::string> names;
+        responses->getNames(names);
+        for (const auto& key : names) replay.answers->set(key, responses->get(key));
+        params->remove("inputResponses");
+      }
+    }
+  }
+
+  RequestCallContext context(scope, request, options_, replay);
+  Outcome outcome;
+  for (int round = 0;; ++round) {
+    outcome = provider->invoke(method, params, context);
+    if (replay.questions->size() > 0 || outcome.status == Outcome::Status::InputRequired) {
+      if (scope.era != Era::Modern || replay.questions->size() == 0) {
+        return error(request, codes::kInternalError, "the plugin asked for input it cannot get");
+      }
+      json::ObjectPtr sealed = json::makeObject();
+      sealed->set("for", boundTo);
+      sealed->set("answers", replay.answers);
+      json::ObjectPtr interim = json::makeObject();
+      interim->set("resultType", std::string("input_required"));
+      interim->set("inputRequests", replay.questions);
+      interim->set("requestState", sealer_.seal(sealed, std::chrono::seconds(3600)));
+      return result(request, scope, interim, false);
+    }
+    // A provider written for 2026-07-28 answered input_required; a legacy
+    // client gets the questions as server-to-client requests instead and
+    // the provider is called again with the answers.
+    const bool interim = outcome.status == Outcome::Status::Ok && outcome.result &&
+                         json::getString(outcome.result, "resultType") ==
+                             std::optional<std::string>("input_required");
+    if (!interim || scope.era == Era::Modern) break;
+    if (round + 1 >= options_.maxInputRounds) {
+      return error(request, codes::kInternalError, "too many rounds of input requests");
+    }
+    auto questions = json::getObject(outcome.result, "inputRequests");
+    if (!questions) return error(request, codes::kInternalError, "input_required without inputRequests");
+    json::ObjectPtr answers = json::makeObject();
+    std::vector<std::string> keys;
+    questions->getNames(keys);
+    for (const auto& key : keys) {
+      auto question = json::getObject(questions, key);
+      auto questionMethod = json::getString(question, "method");
+      if (!questionMethod) return error(request, codes::kInternalError, "malformed input request");
+      auto reply = context.clientRequest(*questionMethod, json::getObject(question, "params"));
+      if (reply.status == CallContext::ClientReply::Status::Cancelled) return Reply{Reply::Kind::None, {}, 0, {}};
+      if (reply.status != CallContext::ClientReply::Status::Ok) {
+        const std::string why = reply.error ? json::getString(reply.error, "message").value_or("") : "";
+        return error(request, reply.error ? json::getInt(reply.error, "code").value_or(codes::kInternalError)
+                                          : codes::kInternalError,
+                     "the client did not provide " + *questionMethod + (why.empty() ? "" : ": " + why));
+      }
+      answers->set(key, reply.result);
+    }
+    params = json::clone(params);
+    params->set("inputResponses", answers);
+    if (auto state = json::getString(outcome.result, "requestState")) {
+      params->set("requestState", *state);
+    } else {
+      params->remove("requestState");
+    }
+  }
+
+  switch (outcome.status) {
+    case Outcome::Status::Ok:
+      return result(request, scope, outcome.result, cacheable);
+    case Outcome::Status::Cancelled:
+      return Reply{Reply::Kind::None, {}, 0, {}};
+    case Outcome::Status::Error: {
+      int code = outcome.errorCode;
+      if (code == codes::kResourceNotFound && scope.era == Era::Modern) code = codes::kInvalidParams;
+      return error(request, code, outcome.errorMessage, outcome.errorData);
+    }
+    case Outcome::Status::InputRequired:
+      break;
+  }
+  return error(request, codes::kInternalError, "Internal error");
+}
+
+void Dispatcher::notify(const Message& notification, RequestScope& scope) {
+  const std::string& m = notification.method;
+  if (m == "notifications/initialized") {
+    if (scope.session) scope.session->markInitialized();
+  } else if (m == "notifications/cancelled") {
+    if (scope.session && notification.params->has("requestId")) {
+      scope.session->cancel(jsonrpc::idKey(notification.params->get("requestId")));
+    }
+  }
+  // notifications/roots/list_changed and unknown notifications need no action.
+}
+
+ListenFilter Dispatcher::acceptListen(const json::ObjectPtr& params) const {
+  ListenFilter filter;
+  auto wanted = json::getObject(params, "notifications");
+  if (params->has("notifications") && !wanted) {
+    throw jsonrpc::RpcError(codes::kInvalidParams, "Invalid params: notifications must be an object");
+  }
+  if (!wanted) return filter;
+  filter.toolsListChanged = json::getBool(wanted, "toolsListChanged").value_or(false);
+  filter.promptsListChanged = json::getBool(wanted, "promptsListChanged").value_or(false);
+  filter.resourcesListChanged = json::getBool(wanted, "resourcesListChanged").value_or(false);
+  if (wanted->has("resourceSubscriptions")) {
+    auto uris = json::getArray(wanted, "resourceSubscriptions");
+    if (!uris) {
+      throw jsonrpc::RpcError(codes::kInvalidParams,
+                              "Invalid params: resourceSubscriptions must be an array of URIs");
+    }
+    for (const auto& uri : *uris) {
+      if (!json::isString(uri)) {
+        throw jsonrpc::RpcError(codes::kInvalidParams,
+                                "Invalid params: resourceSubscriptions must be an array of URIs");
+      }
+      filter.resourceSubscriptions.insert(uri.extract<std::string>());
+    }
+  }
+  return filter;
+}
+
+json::ObjectPtr Dispatcher::listenAcknowledgement(const ListenFilter& filter,
+                                                  const json::Value& id) const {
+  json::ObjectPtr params = json::makeObject();
+  json::ObjectPtr metaObject = json::makeObject();
+  metaObject->set(meta::kSubscriptionId, id);
+  params->set("_meta", metaObject);
+  json::ObjectPtr honoured = json::makeObject();
+  if (filter.toolsListChanged) honoured->set("toolsListChanged", true);
+  if (filter.promptsListChanged) honoured->set("promptsListChanged", true);
+  if (filter.resourcesListChanged) honoured->set("resourcesListChanged", true);
+  if (!filter.resourceSubscriptions.empty()) {
+    json::ArrayPtr uris = json::makeArray();
+    for (const auto& uri : filter.resourceSubscriptions) uris->add(uri);
+    honoured->set("resourceSubscriptions", uris);
+  }
+  params->set("notifications", honoured);
+  return params;
+}
+
+}  // namespace portcullis::mcp

@@ -1,0 +1,120 @@
+#pragma once
+// The protocol engine: one JSON-RPC request in, one response out, for every
+// generation. The transport decides the era and supplies a RequestScope; the
+// dispatcher routes to the catalog's providers and shapes the result for the
+// client's generation, bridging the two ways a server asks the client for
+// input (server-to-client requests and input_required results).
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/jsonrpc/message.hpp"
+#include "core/mcp/catalog.hpp"
+#include "core/mcp/change_feed.hpp"
+#include "core/mcp/request_state.hpp"
+#include "core/mcp/session.hpp"
+#include "core/mcp/versions.hpp"
+
+namespace portcullis::mcp {
+
+struct DispatcherOptions {
+  std::string serverName = "portcullis";
+  std::string serverVersion = "0.0.0";
+  std::string instructions;
+  std::chrono::milliseconds listTtl{60'000};
+  size_t pageSize = 1000;
+  bool validateArguments = true;
+  std::chrono::milliseconds clientRequestTimeout{60'000};
+  int maxInputRounds = 8;
+};
+
+// Everything the dispatcher needs to know about one request beyond its body.
+struct RequestScope {
+  Era era = Era::Legacy;
+  std::string version;
+  std::shared_ptr<Session> session;  // legacy only
+  json::ObjectPtr clientCapabilities;
+  json::ObjectPtr clientInfo;
+  // Modern: the per-request level; absent means no log notifications.
+  // Legacy: the session's level; absent means every level.
+  std::optional<LogLevel> logLevel;
+  Principal principal;
+  // Where notifications and server-to-client requests related to this
+  // request go. May be null when the client cannot receive them.
+  std::shared_ptr<Outbound> stream;
+  std::shared_ptr<Cancellation> cancellation;
+};
+
+struct Reply {
+  enum class Kind { Result, Error, None };
+  Kind kind = Kind::Result;
+  std::string body;  // the serialised JSON-RPC response
+  int errorCode = 0;
+  std::shared_ptr<Session> session;  // initialize: the session it created
+};
+
+// The _meta fields of a 2026-07-28 request.
+struct ModernMeta {
+  std::string version;
+  json::ObjectPtr clientCapabilities;
+  json::ObjectPtr clientInfo;
+  std::optional<LogLevel> logLevel;
+};
+
+// Reads the request's _meta. Throws RpcError(kInvalidParams) when a required
+// field is missing or malformed; the version is not checked here.
+ModernMeta readModernMeta(const json::ObjectPtr& params);
+
+class Dispatcher {
+ public:
+  Dispatcher(Catalog& catalog, SessionStore& sessions, ChangeFeed& feed, DispatcherOptions options);
+
+  Reply handle(const jsonrpc::Message& request, RequestScope& scope);
+  // notifications/initialized, notifications/cancelled, ...
+  void notify(const jsonrpc::Message& notification, RequestScope& scope);
+
+  // Whether a modern client may call this method (2026-07-28 removed
+  // initialize, ping, logging/setLevel and resources/(un)subscribe).
+  static bool isModernMethod(const std::string& method);
+  static bool isRemovedInModern(const std::string& method);
+
+  // subscriptions/listen: the filter the server honours, or throws RpcError.
+  ListenFilter acceptListen(const json::ObjectPtr& params) const;
+  json::ObjectPtr listenAcknowledgement(const ListenFilter& filter, const json::Value& id) const;
+
+  const DispatcherOptions& options() const { return options_; }
+  ChangeFeed& feed() { return feed_; }
+
+ private:
+  Reply dispatch(const jsonrpc::Message& request, RequestScope& scope);
+  Reply initialize(const jsonrpc::Message& request, RequestScope& scope);
+  Reply discover(const jsonrpc::Message& request, RequestScope& scope);
+  Reply listPrimitives(ListKind kind, const jsonrpc::Message& request, RequestScope& scope);
+  Reply callTool(const jsonrpc::Message& request, RequestScope& scope);
+  Reply readResource(const jsonrpc::Message& request, RequestScope& scope);
+  Reply getPrompt(const jsonrpc::Message& request, RequestScope& scope);
+  Reply complete(const jsonrpc::Message& request, RequestScope& scope);
+  Reply subscribe(const jsonrpc::Message& request, RequestScope& scope, bool on);
+  Reply setLogLevel(const jsonrpc::Message& request, RequestScope& scope);
+  Reply invoke(const std::shared_ptr<PrimitiveProvider>& provider, const std::string& method,
+               json::ObjectPtr params, const jsonrpc::Message& request, RequestScope& scope,
+               bool cacheable);
+
+  Reply result(const jsonrpc::Message& request, const RequestScope& scope, json::ObjectPtr result,
+               bool cacheable) const;
+  Reply error(const jsonrpc::Message& request, int code, const std::string& message,
+              const json::Value& data = {}) const;
+  json::ObjectPtr capabilities(Era era) const;
+  std::string modernSuffix(bool cacheable) const;
+
+  Catalog& catalog_;
+  SessionStore& sessions_;
+  ChangeFeed& feed_;
+  DispatcherOptions options_;
+  RequestStateSealer sealer_;
+  std::string serverInfoJson_;
+};
+
+}  // namespace portcullis::mcp

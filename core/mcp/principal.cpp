@@ -1,0 +1,28 @@
+#include "core/mcp/principal.hpp"
+
+namespace portcullis::mcp {
+
+namespace json = common::json;
+
+namespace {
+json::ArrayPtr list(const std::vector<std::string>& items) {
+  json::ArrayPtr a = json::makeArray();
+  for (const auto& item : items) a->add(item);
+  return a;
+}
+}  // namespace
+
+json::ObjectPtr Principal::toJson() const {
+  json::ObjectPtr o = json::makeObject();
+  o->set("subject", subject);
+  o->set("authenticated", authenticated);
+  if (!name.empty()) o->set("name", name);
+  if (!email.empty()) o->set("email", email);
+  o->set("roles", list(roles));
+  o->set("groups", list(groups));
+  o->set("scopes", list(scopes));
+  if (!clientId.empty()) o->set("clientId", clientId);
+  return o;
+}
+
+}  // namespace portcullis::mcp

@@ -1,0 +1,79 @@
+#pragma once
+// What the protocol layer needs from whatever serves primitives: plugins (via
+// plugin_host), the built-in tools, and later connectors. Declared here, by
+// the consumer, so each side can be tested with fakes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/common/json.hpp"
+
+namespace portcullis::mcp {
+
+namespace json = common::json;
+
+enum class ListKind : uint32_t { Tools = 1, Resources = 2, ResourceTemplates = 4, Prompts = 8 };
+
+enum class LogLevel { Debug, Info, Notice, Warning, Error, Critical, Alert, Emergency };
+std::optional<LogLevel> parseLogLevel(std::string_view text);
+const char* logLevelName(LogLevel level);
+
+// Services available to a provider while it handles one request.
+class CallContext {
+ public:
+  struct ClientReply {
+    enum class Status { Ok, Error, InputRequired, Cancelled };
+    Status status = Status::Ok;
+    json::Value result;     // Ok: the client's result object
+    json::ObjectPtr error;  // Error: {code, message, data?}
+  };
+
+  virtual ~CallContext() = default;
+  virtual void progress(double progress, std::optional<double> total, const std::string& message) = 0;
+  virtual void log(LogLevel level, const std::string& logger, const json::Value& data) = 0;
+  // A request to the client (sampling, elicitation, roots). Blocks.
+  virtual ClientReply clientRequest(const std::string& method, const json::ObjectPtr& params) = 0;
+  virtual bool cancelled() const = 0;
+  // requestId, protocolVersion, clientInfo, clientCapabilities, principal.
+  virtual json::ObjectPtr info() const = 0;
+  virtual void releaseStream() = 0;
+};
+
+// The answer of a provider to one request.
+struct Outcome {
+  enum class Status { Ok, Error, InputRequired, Cancelled };
+  Status status = Status::Ok;
+  json::ObjectPtr result;  // Ok
+  int errorCode = 0;       // Error
+  std::string errorMessage;
+  json::Value errorData;
+
+  static Outcome ok(json::ObjectPtr result) { return {Status::Ok, std::move(result), 0, {}, {}}; }
+  static Outcome error(int code, std::string message, json::Value data = {}) {
+    return {Status::Error, {}, code, std::move(message), std::move(data)};
+  }
+};
+
+class PrimitiveProvider {
+ public:
+  virtual ~PrimitiveProvider() = default;
+  virtual const std::string& name() const = 0;
+  // The provider's definitions of one kind, as a JSON array. Throws on failure.
+  virtual json::ArrayPtr list(ListKind kind) = 0;
+  // tools/call, resources/read, prompts/get, completion/complete,
+  // resources/subscribe, resources/unsubscribe or an extension method.
+  virtual Outcome invoke(const std::string& method, const json::ObjectPtr& params,
+                         CallContext& context) = 0;
+};
+
+// Where providers report changes; implemented by ChangeFeed.
+class ChangeSink {
+ public:
+  virtual ~ChangeSink() = default;
+  virtual void listChanged(const PrimitiveProvider& provider, uint32_t lists) = 0;
+  virtual void resourceUpdated(const std::string& uri) = 0;
+};
+
+}  // namespace portcullis::mcp

@@ -1,0 +1,59 @@
+#pragma once
+// Loads plugin libraries named in YAML, checks them against the C ABI, checks
+// their config against the schema each one ships, and wraps each instance as
+// an mcp::PrimitiveProvider. Every failure is reported with the plugin's name,
+// its YAML path and line, and the reason; none of them crashes the server.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config/config.hpp"
+#include "core/mcp/provider.hpp"
+
+struct pc_plugin;
+
+namespace portcullis::plugin_host {
+
+class Library;
+
+// What `portcullis plugins list` shows for one declared plugin.
+struct PluginReport {
+  std::string name;
+  std::string kind;
+  std::string library;  // resolved path, or the name as declared when not found
+  std::string abiVersion;
+  std::string pluginVersion;
+  std::string state;  // "ok" or "error: <reason>"
+};
+
+class PluginHost {
+ public:
+  // searchDirs: where a bare library name is looked up, in order.
+  PluginHost(std::vector<std::string> searchDirs, mcp::ChangeSink* changes);
+  ~PluginHost();
+
+  // Loads and creates every declared plugin, in order. Throws
+  // common::ConfigError listing every plugin that failed.
+  std::vector<std::shared_ptr<mcp::PrimitiveProvider>> loadAll(const config::Config& config);
+
+  // Loads and checks a plugin without creating it.
+  PluginReport inspect(const config::PluginDecl& decl, const config::Config& config);
+
+  // The directories searched when config.plugin_dirs is empty: next to the
+  // executable ("<dir>/plugins") and the install location.
+  static std::vector<std::string> defaultSearchDirs();
+
+  // The host's ABI version, "major.minor".
+  static std::string abiVersion();
+
+ private:
+  std::shared_ptr<Library> open(const config::PluginDecl& decl, std::string& resolved);
+  void checkConfig(const config::PluginDecl& decl, const config::Config& config,
+                   const Library& library);
+
+  std::vector<std::string> searchDirs_;
+  mcp::ChangeSink* changes_;
+};
+
+}  // namespace portcullis::plugin_host

@@ -1,0 +1,76 @@
+#pragma once
+// The HTTP server: Poco's TCPServer and HTTP message classes driven by our
+// own connection loop, which adds what Poco's HTTPServerConnection lacks:
+// whole-request deadlines, and keep-alive that yields its pool thread as soon
+// as another client is waiting, so no idle keep-alive connection starves a
+// new one.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <Poco/Net/TCPServer.h>
+#include <Poco/ThreadPool.h>
+
+#include "core/transport/deadline_watchdog.hpp"
+#include "core/transport/exchange.hpp"
+
+namespace portcullis::transport {
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual void handle(Exchange& exchange) = 0;
+};
+
+// Exact-path routing; the fallback answers everything else.
+class Router {
+ public:
+  void add(const std::string& path, Handler* handler) { routes_[path] = handler; }
+  void setFallback(Handler* handler) { fallback_ = handler; }
+  Handler* find(const std::string& path) const {
+    auto it = routes_.find(path);
+    return it != routes_.end() ? it->second : fallback_;
+  }
+
+ private:
+  std::unordered_map<std::string, Handler*> routes_;
+  Handler* fallback_ = nullptr;
+};
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  int threads = 64;
+  int maxQueued = 256;
+  std::chrono::milliseconds keepAliveTimeout{10'000};
+  std::chrono::milliseconds requestTimeout{30'000};
+  ExchangeLimits limits;
+  std::string serverHeader = "portcullis";
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, Router& router);
+  ~HttpServer();
+
+  void start();   // binds; throws common::StartupError when it cannot
+  void stop();
+  uint16_t port() const;  // the bound port (useful with port 0)
+  int currentThreads() const;
+  int queuedConnections() const;
+
+ private:
+  class ConnectionFactory;
+  HttpServerOptions options_;
+  Router& router_;
+  DeadlineWatchdog watchdog_;
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<Poco::ThreadPool> pool_;
+  std::unique_ptr<Poco::Net::TCPServer> server_;
+};
+
+}  // namespace portcullis::transport

@@ -1,0 +1,125 @@
+#pragma once
+// Host services as C++ objects: Host for plugin-wide services, Call for the
+// services bound to one client request.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "portcullis/plugin_abi.h"
+#include "portcullis/sdk/errors.hpp"
+
+namespace portcullis::sdk {
+
+enum class LogLevel : int32_t {
+  Debug = PC_LOG_DEBUG,
+  Info = PC_LOG_INFO,
+  Notice = PC_LOG_NOTICE,
+  Warning = PC_LOG_WARNING,
+  Error = PC_LOG_ERROR,
+  Critical = PC_LOG_CRITICAL,
+  Alert = PC_LOG_ALERT,
+  Emergency = PC_LOG_EMERGENCY
+};
+
+namespace detail {
+
+inline pc_string view(std::string_view s) { return pc_string{s.data(), s.size()}; }
+
+inline void appendToString(void* opaque, const char* data, size_t size) {
+  static_cast<std::string*>(opaque)->append(data, size);
+}
+
+inline pc_buffer bufferFor(std::string& target) { return pc_buffer{&target, &appendToString}; }
+
+inline void write(pc_buffer* out, std::string_view text) {
+  if (out != nullptr && out->append != nullptr) out->append(out->opaque, text.data(), text.size());
+}
+
+}  // namespace detail
+
+class Host {
+ public:
+  explicit Host(const pc_host* host) : host_(host) {}
+
+  void log(LogLevel level, std::string_view message) const {
+    host_->log(host_->opaque, static_cast<int32_t>(level), detail::view(message));
+  }
+  // Tells clients that this plugin's lists changed (pc_list bit mask).
+  void listChanged(uint32_t lists) const { host_->notify_list_changed(host_->opaque, lists); }
+  void resourceUpdated(std::string_view uri) const {
+    host_->notify_resource_updated(host_->opaque, detail::view(uri));
+  }
+  const pc_host* raw() const { return host_; }
+
+ private:
+  const pc_host* host_;
+};
+
+class Call {
+ public:
+  Call(const pc_host* host, pc_call* call, const Json& params)
+      : host_(host), call_(call), params_(params) {}
+
+  // The request's whole params object, including _meta, inputResponses and
+  // requestState when the client sent them.
+  const Json& params() const { return params_; }
+
+  void progress(double progress, std::optional<double> total = std::nullopt,
+                std::string_view message = {}) const {
+    if (host_->call_progress(call_, progress, total.value_or(-1.0), detail::view(message)) ==
+        PC_CANCELLED) {
+      throw detail::CancelledSignal{};
+    }
+  }
+
+  void log(LogLevel level, const Json& data, std::string_view logger = {}) const {
+    const std::string text = data.dump();
+    host_->call_log(call_, static_cast<int32_t>(level), detail::view(logger), detail::view(text));
+  }
+
+  // Asks the client (sampling/createMessage, elicitation/create, roots/list)
+  // and returns its result. Throws RpcError when the client refused.
+  Json request(std::string_view method, const Json& params) const {
+    const std::string text = params.dump();
+    std::string reply;
+    pc_buffer out = detail::bufferFor(reply);
+    const int32_t status =
+        host_->call_client_request(call_, detail::view(method), detail::view(text), &out);
+    switch (status) {
+      case PC_OK:
+        return Json::parse(reply);
+      case PC_INPUT_REQUIRED:
+        throw detail::InputRequiredSignal{};
+      case PC_CANCELLED:
+        throw detail::CancelledSignal{};
+      default: {
+        Json error = Json::parse(reply, nullptr, false);
+        if (!error.is_object()) throw RpcError(codes::kInternalError, "client request failed");
+        throw RpcError(error.value("code", codes::kInternalError),
+                       error.value("message", std::string("client request failed")),
+                       error.contains("data") ? error["data"] : Json());
+      }
+    }
+  }
+
+  bool cancelled() const { return host_->call_cancelled(call_) != 0; }
+
+  // requestId, protocolVersion, clientInfo, clientCapabilities, principal.
+  Json info() const {
+    std::string text;
+    pc_buffer out = detail::bufferFor(text);
+    host_->call_info(call_, &out);
+    return Json::parse(text, nullptr, false);
+  }
+
+  void releaseStream() const { host_->call_release_stream(call_); }
+
+ private:
+  const pc_host* host_;
+  pc_call* call_;
+  const Json& params_;
+};
+
+}  // namespace portcullis::sdk
