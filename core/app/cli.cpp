@@ -218,7 +218,7 @@ int check(const std::string& file) {
     std::vector<common::ConfigIssue> issues;
     for (const auto& decl : config.plugins) {
       auto report = host.inspect(decl, config);
-      if (report.state != "ok") issues.push_back({decl.path, decl.line, report.state.substr(7)});
+      issues.insert(issues.end(), report.issues.begin(), report.issues.end());
     }
     if (!issues.empty()) throw common::ConfigError(file, issues);
     std::cout << file << ": OK (" << config.plugins.size() << " plugin"

@@ -7,6 +7,7 @@
 #include "core/mcp/change_feed.hpp"
 #include "core/mcp/dispatcher.hpp"
 #include "core/mcp/session.hpp"
+#include "core/mcp/tasks.hpp"
 #include "core/plugin_host/plugin_host.hpp"
 #include "core/transport/guards.hpp"
 #include "core/transport/health_endpoint.hpp"
@@ -36,7 +37,16 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
   options.pageSize = config_.mcp.pageSize;
   options.validateArguments = config_.mcp.validateArguments;
   options.clientRequestTimeout = config_.sessions.clientRequestTimeout;
-  dispatcher_ = std::make_unique<mcp::Dispatcher>(*catalog_, *sessions_, *feed_, options);
+  if (config_.tasks.enabled) {
+    mcp::TaskOptions taskOptions;
+    taskOptions.ttl = config_.tasks.ttl;
+    taskOptions.pollInterval = config_.tasks.pollInterval;
+    taskOptions.syncWindow = config_.tasks.syncWindow;
+    taskOptions.workers = config_.tasks.workers;
+    taskOptions.maxTasks = config_.tasks.max;
+    tasks_ = std::make_unique<mcp::TaskStore>(taskOptions);
+  }
+  dispatcher_ = std::make_unique<mcp::Dispatcher>(*catalog_, *sessions_, *feed_, options, tasks_.get());
 
   catalog_->addProvider(std::make_shared<mcp::BuiltinTools>(*catalog_));
   plugins_ = std::make_unique<plugin_host::PluginHost>(config_.pluginDirs, feed_.get());
@@ -87,7 +97,8 @@ Gateway::~Gateway() {
   mcpEndpoint_.reset();
   legacyEndpoint_.reset();
   catalog_.reset();
-  providers_.clear();
+  // Plugins stop in the reverse of the order they were created in.
+  while (!providers_.empty()) providers_.pop_back();
   plugins_.reset();
 }
 
@@ -106,6 +117,10 @@ void Gateway::stop() {
   }
   sweepCv_.notify_all();
   if (sweeper_.joinable()) sweeper_.join();
+  // Sessions first: that releases handlers waiting for a client's answer,
+  // so the HTTP pool can drain.
+  if (sessions_) sessions_->closeAll();
+  if (tasks_) tasks_->stop();
   if (http_) http_->stop();
   if (sessions_) sessions_->closeAll();
   if (hub_) hub_->stop();
@@ -127,6 +142,7 @@ void Gateway::sweepSessions() {
     sweepCv_.wait_for(lock, std::max<std::chrono::milliseconds>(interval, std::chrono::milliseconds(100)));
     if (stopping_) break;
     lock.unlock();
+    if (tasks_) tasks_->sweep();
     const size_t closed = sessions_->sweep(config_.sessions.idleTimeout);
     if (closed > 0) common::logger("app").information("closed %z idle sessions", closed);
     lock.lock();

@@ -18,6 +18,7 @@ class SessionStore;
 class ChangeFeed;
 class Dispatcher;
 class PrimitiveProvider;
+class TaskStore;
 }  // namespace portcullis::mcp
 
 namespace portcullis::transport {
@@ -58,6 +59,7 @@ class Gateway {
   std::unique_ptr<mcp::Catalog> catalog_;
   std::unique_ptr<mcp::SessionStore> sessions_;
   std::unique_ptr<mcp::ChangeFeed> feed_;
+  std::unique_ptr<mcp::TaskStore> tasks_;
   std::unique_ptr<mcp::Dispatcher> dispatcher_;
   std::unique_ptr<plugin_host::PluginHost> plugins_;
   std::vector<std::shared_ptr<mcp::PrimitiveProvider>> providers_;

@@ -131,6 +131,17 @@ void readMcp(Reader& r, McpConfig& m) {
   r.boolean(o, "validate_arguments", m.validateArguments);
 }
 
+void readTasks(Reader& r, TasksConfig& t) {
+  auto o = r.section("tasks");
+  if (!o) return;
+  r.boolean(o, "enabled", t.enabled);
+  r.duration(o, "ttl", t.ttl);
+  r.duration(o, "poll_interval", t.pollInterval);
+  r.duration(o, "sync_window", t.syncWindow);
+  r.integer(o, "workers", t.workers);
+  r.integer(o, "max", t.max);
+}
+
 void readPlugins(Reader& r, const YamlDocument& doc, Config& config) {
   auto array = json::getArray(json::asObject(doc.value), "plugins");
   if (!array) return;
@@ -177,6 +188,7 @@ Config loadConfigText(const std::string& text, const std::string& source) {
   readStreams(reader, config.streams);
   readSessions(reader, config.sessions);
   readMcp(reader, config.mcp);
+  readTasks(reader, config.tasks);
   auto root = json::asObject(config.document.value);
   reader.string(root, "data_dir", config.dataDir);
   reader.strings(root, "plugin_dirs", config.pluginDirs);

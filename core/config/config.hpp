@@ -51,6 +51,15 @@ struct McpConfig {
   bool validateArguments = true;
 };
 
+struct TasksConfig {
+  bool enabled = true;
+  Millis ttl{3'600'000};
+  Millis pollInterval{500};
+  Millis syncWindow{100};
+  int workers = 16;
+  size_t max = 10'000;
+};
+
 struct PluginDecl {
   std::string name;     // unique instance name
   std::string kind;     // primitives | connector | identity
@@ -66,6 +75,7 @@ struct Config {
   StreamsConfig streams;
   SessionsConfig sessions;
   McpConfig mcp;
+  TasksConfig tasks;
   std::string dataDir = "./var";
   std::string logLevel = "info";
   std::vector<std::string> pluginDirs;

@@ -56,6 +56,18 @@ const std::string& coreSchemaText() {
         "validate_arguments": {"type": "boolean"}
       }
     },
+    "tasks": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "enabled": {"type": "boolean"},
+        "ttl": {"type": "string", "format": "duration"},
+        "poll_interval": {"type": "string", "format": "duration"},
+        "sync_window": {"type": "string", "format": "duration"},
+        "workers": {"type": "integer", "minimum": 1, "maximum": 1024},
+        "max": {"type": "integer", "minimum": 1}
+      }
+    },
     "logging": {
       "type": "object",
       "additionalProperties": false,

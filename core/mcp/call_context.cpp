@@ -75,7 +75,79 @@ CallContext::ClientReply RequestCallContext::clientRequest(const std::string& me
     error->set("message", "the client does not support " + method);
     return {ClientReply::Status::Error, {}, error};
   }
+  if (scope_.task) {
+    json::ObjectPtr question = json::makeObject();
+    question->set("method", method);
+    question->set("params", params ? params : json::makeObject());
+    return askThroughTask({{"portcullis/" + std::to_string(replay_.asked++), question}}).front().second;
+  }
   return scope_.era == Era::Modern ? askByReplay(method, params) : askOverStream(method, params);
+}
+
+std::vector<std::pair<std::string, CallContext::ClientReply>> RequestCallContext::clientRequests(
+    const json::ObjectPtr& requests) {
+  std::vector<std::pair<std::string, ClientReply>> replies;
+  std::vector<std::pair<std::string, json::ObjectPtr>> valid;
+  std::vector<std::string> keys;
+  if (requests) requests->getNames(keys);
+  auto failure = [](int code, const std::string& message) {
+    json::ObjectPtr error = json::makeObject();
+    error->set("code", code);
+    error->set("message", message);
+    return ClientReply{ClientReply::Status::Error, {}, error};
+  };
+  for (const auto& key : keys) {
+    auto question = json::getObject(requests, key);
+    auto method = json::getString(question, "method");
+    if (!question || !method) {
+      replies.emplace_back(key, failure(jsonrpc::codes::kInvalidParams, "each request needs a method"));
+      continue;
+    }
+    auto params = json::getObject(question, "params");
+    if (!clientSupports(scope_.clientCapabilities, *method, params)) {
+      replies.emplace_back(key, failure(jsonrpc::codes::kMissingClientCapability,
+                                        "the client does not support " + *method));
+      continue;
+    }
+    valid.emplace_back(key, question);
+  }
+  if (cancelled()) {
+    for (const auto& [key, q] : valid) replies.emplace_back(key, ClientReply{ClientReply::Status::Cancelled, {}, {}});
+    return replies;
+  }
+  if (scope_.task) {
+    for (auto& reply : askThroughTask(valid)) replies.push_back(std::move(reply));
+    return replies;
+  }
+  for (const auto& [key, question] : valid) {
+    const std::string method = *json::getString(question, "method");
+    auto params = json::getObject(question, "params");
+    replies.emplace_back(key, scope_.era == Era::Modern ? askByReplay(method, params)
+                                                        : askOverStream(method, params));
+  }
+  return replies;
+}
+
+std::vector<std::pair<std::string, CallContext::ClientReply>> RequestCallContext::askThroughTask(
+    const std::vector<std::pair<std::string, json::ObjectPtr>>& questions) {
+  // Keys are unique over the task's lifetime; map them back afterwards.
+  json::ObjectPtr parked = json::makeObject();
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& [key, question] : questions) {
+    const std::string taskKey = scope_.task->freshKey(key);
+    parked->set(taskKey, question);
+    keys.emplace_back(key, taskKey);
+  }
+  std::vector<std::pair<std::string, ClientReply>> replies;
+  auto answers = scope_.task->ask(parked);
+  for (const auto& [key, taskKey] : keys) {
+    if (!answers) {
+      replies.emplace_back(key, ClientReply{ClientReply::Status::Cancelled, {}, {}});
+    } else {
+      replies.emplace_back(key, ClientReply{ClientReply::Status::Ok, (*answers)->get(taskKey), {}});
+    }
+  }
+  return replies;
 }
 
 CallContext::ClientReply RequestCallContext::askOverStream(const std::string& method,
@@ -138,6 +210,7 @@ json::ObjectPtr RequestCallContext::info() const {
 }
 
 void RequestCallContext::releaseStream() {
+  if (scope_.task) scope_.task->release();
   if (scope_.stream) scope_.stream->release();
 }
 

@@ -27,6 +27,7 @@ class RequestCallContext : public CallContext {
   void progress(double progress, std::optional<double> total, const std::string& message) override;
   void log(LogLevel level, const std::string& logger, const json::Value& data) override;
   ClientReply clientRequest(const std::string& method, const json::ObjectPtr& params) override;
+  std::vector<std::pair<std::string, ClientReply>> clientRequests(const json::ObjectPtr& requests) override;
   bool cancelled() const override;
   json::ObjectPtr info() const override;
   void releaseStream() override;
@@ -38,6 +39,9 @@ class RequestCallContext : public CallContext {
  private:
   ClientReply askOverStream(const std::string& method, const json::ObjectPtr& params);
   ClientReply askByReplay(const std::string& method, const json::ObjectPtr& params);
+  // Task mode: parks the task on the questions until tasks/update answers them.
+  std::vector<std::pair<std::string, ClientReply>> askThroughTask(
+      const std::vector<std::pair<std::string, json::ObjectPtr>>& questions);
 
   RequestScope& scope_;
   const jsonrpc::Message& request_;

@@ -1,9 +1,11 @@
 #include "core/mcp/catalog.hpp"
 
+#include <cctype>
 #include <regex>
 #include <set>
 
 #include "core/common/log.hpp"
+#include "core/common/text.hpp"
 
 namespace portcullis::mcp {
 
@@ -77,6 +79,71 @@ std::string definitionProblem(ListKind kind, const json::ObjectPtr& definition) 
   return {};
 }
 
+namespace {
+
+bool isToken(const std::string& s) {
+  static const std::string extra = "!#$%&'*+-.^_`|~";
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (!std::isalnum(c) && extra.find(static_cast<char>(c)) == std::string::npos) return false;
+  }
+  return true;
+}
+
+// Annotations reachable through "properties" only; anything under other
+// keywords is an error.
+void collectHeaders(const json::Value& schema, std::vector<std::string>& path, bool reachable,
+                    std::vector<HeaderParam>& out, std::string& problem) {
+  auto object = json::asObject(schema);
+  if (!object || !problem.empty()) return;
+  if (object->has("x-mcp-header")) {
+    auto header = json::getString(object, "x-mcp-header");
+    auto type = json::getString(object, "type").value_or("");
+    if (!reachable || path.empty()) {
+      problem = "x-mcp-header is only allowed on properties reachable through \"properties\"";
+    } else if (!header || !isToken(*header)) {
+      problem = "x-mcp-header must be an HTTP token";
+    } else if (type != "string" && type != "integer" && type != "boolean") {
+      problem = "x-mcp-header is only allowed on string, integer or boolean parameters";
+    } else {
+      for (const auto& h : out) {
+        if (common::iequals(h.header, *header)) problem = "x-mcp-header values must be unique";
+      }
+      out.push_back({path, *header});
+    }
+  }
+  std::vector<std::string> keys;
+  object->getNames(keys);
+  for (const auto& key : keys) {
+    const json::Value& child = object->get(key);
+    if (key == "properties") {
+      if (auto props = json::asObject(child)) {
+        std::vector<std::string> names;
+        props->getNames(names);
+        for (const auto& name : names) {
+          path.push_back(name);
+          collectHeaders(props->get(name), path, reachable, out, problem);
+          path.pop_back();
+        }
+      }
+    } else if (json::isObject(child)) {
+      collectHeaders(child, path, false, out, problem);
+    } else if (auto array = json::asArray(child)) {
+      for (const auto& item : *array) collectHeaders(item, path, false, out, problem);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<HeaderParam> headerParamsOf(const json::ObjectPtr& inputSchema, std::string& problem) {
+  std::vector<HeaderParam> out;
+  std::vector<std::string> path;
+  problem.clear();
+  collectHeaders(json::Value(inputSchema), path, true, out, problem);
+  return out;
+}
+
 const CatalogEntry* CatalogView::tool(const std::string& name) const {
   auto it = toolIndex_.find(name);
   return it == toolIndex_.end() ? nullptr : &tools[it->second];
@@ -120,6 +187,12 @@ void CatalogView::index() {
   for (size_t i = 0; i < tools.size(); ++i) toolIndex_[tools[i].key] = i;
   for (size_t i = 0; i < resources.size(); ++i) resourceIndex_[resources[i].key] = i;
   for (size_t i = 0; i < prompts.size(); ++i) promptIndex_[prompts[i].key] = i;
+}
+
+Catalog::~Catalog() {
+  // Providers created last go first.
+  current_.reset();
+  while (!sources_.empty()) sources_.pop_back();
 }
 
 void Catalog::addProvider(std::shared_ptr<PrimitiveProvider> provider) {
@@ -211,10 +284,25 @@ std::shared_ptr<CatalogView> Catalog::build(const std::vector<Source>& sources,
         }
         CatalogEntry entry;
         entry.key = key;
+        if (kind == ListKind::Tools && definition->has("execution")) {
+          // Task support is the server's business under the tasks extension;
+          // the 2025-11-25 field would promise clients a task API they
+          // cannot use, so it stays out of listings.
+          entry.taskSupport = json::getString(json::getObject(definition, "execution"), "taskSupport")
+                                  .value_or("forbidden");
+          definition = json::clone(definition);
+          definition->remove("execution");
+        }
         entry.definition = definition;
         entry.definitionJson = json::stringify(definition);
         entry.provider = source.provider;
         if (kind == ListKind::Tools) {
+          std::string headerProblem;
+          entry.headerParams = headerParamsOf(json::getObject(definition, "inputSchema"), headerProblem);
+          if (!headerProblem.empty()) {
+            log.warning("%s: tool \"%s\" skipped: %s", source.provider->name(), key, headerProblem);
+            continue;
+          }
           entry.inputSchema =
               std::make_shared<common::JsonSchema>(json::Value(json::getObject(definition, "inputSchema")));
         }

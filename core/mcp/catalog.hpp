@@ -17,6 +17,13 @@
 
 namespace portcullis::mcp {
 
+// A tool parameter mirrored into an Mcp-Param-{header} request header
+// (2026-07-28, x-mcp-header in the tool's inputSchema).
+struct HeaderParam {
+  std::vector<std::string> path;  // properties keys from the schema root
+  std::string header;             // the {name} part
+};
+
 struct CatalogEntry {
   std::string key;  // tool/prompt name, resource URI or URI template
   json::ObjectPtr definition;
@@ -24,6 +31,10 @@ struct CatalogEntry {
   std::shared_ptr<PrimitiveProvider> provider;
   std::shared_ptr<common::JsonSchema> inputSchema;       // tools only
   std::shared_ptr<UriTemplate> uriTemplate;              // templates only
+  // tools only: "forbidden", "optional" or "required", from the plugin's
+  // execution.taskSupport (which is not shown to clients).
+  std::string taskSupport = "forbidden";
+  std::vector<HeaderParam> headerParams;  // tools only
 };
 
 class CatalogView {
@@ -45,6 +56,7 @@ class CatalogView {
 
 class Catalog {
  public:
+  ~Catalog();
   void addProvider(std::shared_ptr<PrimitiveProvider> provider);
   std::vector<std::shared_ptr<PrimitiveProvider>> providers() const;
 
@@ -71,5 +83,9 @@ class Catalog {
 // The checks a definition must pass to be listed: one malformed tool makes a
 // client's whole tools/list fail, so it is dropped (with a warning) instead.
 std::string definitionProblem(ListKind kind, const json::ObjectPtr& definition);
+
+// The x-mcp-header annotations of an inputSchema; sets `problem` when one
+// breaks the rules (clients drop such a tool, so the catalog does too).
+std::vector<HeaderParam> headerParamsOf(const json::ObjectPtr& inputSchema, std::string& problem);
 
 }  // namespace portcullis::mcp

@@ -108,19 +108,25 @@ std::string describeIssues(const std::vector<common::SchemaIssue>& issues) {
 }  // namespace
 
 Dispatcher::Dispatcher(Catalog& catalog, SessionStore& sessions, ChangeFeed& feed,
-                       DispatcherOptions options)
-    : catalog_(catalog), sessions_(sessions), feed_(feed), options_(std::move(options)) {
+                       DispatcherOptions options, TaskStore* tasks)
+    : catalog_(catalog), sessions_(sessions), feed_(feed), options_(std::move(options)), tasks_(tasks) {
   json::ObjectPtr info = json::makeObject();
   info->set("name", options_.serverName);
   info->set("version", options_.serverVersion);
   serverInfoJson_ = json::stringify(info);
 }
 
+std::vector<HeaderParam> Dispatcher::headerParams(const std::string& tool) {
+  auto view = catalog_.view();
+  const CatalogEntry* entry = view->tool(tool);
+  return entry ? entry->headerParams : std::vector<HeaderParam>{};
+}
+
 bool Dispatcher::isModernMethod(const std::string& method) {
   static const std::set<std::string> kMethods{
       "server/discover", "tools/list",    "tools/call",          "resources/list",
       "resources/read",  "resources/templates/list", "prompts/list", "prompts/get",
-      "completion/complete", "subscriptions/listen"};
+      "completion/complete", "subscriptions/listen", "tasks/get", "tasks/update", "tasks/cancel"};
   return kMethods.count(method) != 0;
 }
 
@@ -140,6 +146,11 @@ json::ObjectPtr Dispatcher::capabilities(Era era) const {
   caps->set("prompts", objectOf("listChanged", true));
   caps->set("completions", json::makeObject());
   if (era == Era::Legacy) caps->set("logging", json::makeObject());
+  if (era == Era::Modern && tasks_ != nullptr) {
+    json::ObjectPtr extensions = json::makeObject();
+    extensions->set(kTasksExtension, json::makeObject());
+    caps->set("extensions", extensions);
+  }
   return caps;
 }
 
@@ -170,8 +181,10 @@ Reply Dispatcher::result(const Message& request, const RequestScope& scope,
     if (!result->has("resultType")) result->set("resultType", std::string("complete"));
     const bool interim = json::getString(result, "resultType") != std::optional<std::string>("complete");
     if (cacheable && !interim) {
-      if (!result->has("ttlMs")) result->set("ttlMs", static_cast<int64_t>(options_.listTtl.count()));
-      if (!result->has("cacheScope")) result->set("cacheScope", std::string("public"));
+      // Resource contents are the plugin's to describe; without a hint they
+      // are fresh only now and for this caller.
+      if (!result->has("ttlMs")) result->set("ttlMs", static_cast<int64_t>(0));
+      if (!result->has("cacheScope")) result->set("cacheScope", std::string("private"));
     }
     json::ObjectPtr metaObject = json::getObject(result, "_meta");
     if (!metaObject) {
@@ -203,6 +216,7 @@ Reply Dispatcher::dispatch(const Message& request, RequestScope& scope) {
   if (scope.era == Era::Modern) {
     if (!isModernMethod(m)) return error(request, codes::kMethodNotFound, "Method not found: " + m);
     if (m == "server/discover") return discover(request, scope);
+    if (common::startsWith(m, "tasks/")) return taskMethod(request, scope);
     if (m == "subscriptions/listen") {
       return error(request, codes::kInvalidRequest, "subscriptions/listen needs a streaming transport");
     }
@@ -259,6 +273,8 @@ Reply Dispatcher::discover(const Message& request, RequestScope& scope) {
   out->set("supportedVersions", versions);
   out->set("capabilities", capabilities(Era::Modern));
   if (!options_.instructions.empty()) out->set("instructions", options_.instructions);
+  out->set("ttlMs", static_cast<int64_t>(options_.listTtl.count()));
+  out->set("cacheScope", std::string("public"));
   return result(request, scope, out, true);
 }
 
@@ -348,6 +364,23 @@ Reply Dispatcher::callTool(const Message& request, RequestScope& scope) {
       return result(request, scope, out, false);
     }
   }
+  if (scope.era == Era::Modern && tasks_ != nullptr) {
+    const std::string& support = tool->taskSupport;
+    const bool clientTasks = static_cast<bool>(
+        json::getObject(json::getObject(scope.clientCapabilities, "extensions"), kTasksExtension));
+    if (support == "required" && !clientTasks) {
+      json::ObjectPtr extensions = json::makeObject();
+      extensions->set(kTasksExtension, json::makeObject());
+      json::ObjectPtr required = json::makeObject();
+      required->set("extensions", extensions);
+      return error(request, codes::kMissingClientCapability,
+                   "Missing required client capability: the tool " + *name + " runs only as a task",
+                   objectOf("requiredCapabilities", required));
+    }
+    if ((support == "optional" || support == "required") && clientTasks) {
+      return callAsTask(*tool, request, scope);
+    }
+  }
   return invoke(tool->provider, request.method, request.params, request, scope, false);
 }
 
@@ -405,38 +438,67 @@ Reply Dispatcher::complete(const Message& request, RequestScope& scope) {
   return invoke(owner->provider, request.method, request.params, request, scope, false);
 }
 
+bool isInterim(const Outcome& outcome) {
+  return outcome.status == Outcome::Status::Ok && outcome.result &&
+         json::getString(outcome.result, "resultType") == std::optional<std::string>("input_required");
+}
+
 Reply Dispatcher::invoke(const std::shared_ptr<PrimitiveProvider>& provider,
                          const std::string& method, json::ObjectPtr params,
                          const Message& request, RequestScope& scope, bool cacheable) {
+  return finish(request, scope, execute(provider, method, std::move(params), request, scope), cacheable);
+}
+
+Reply Dispatcher::finish(const Message& request, const RequestScope& scope, Outcome outcome,
+                         bool cacheable) const {
+  switch (outcome.status) {
+    case Outcome::Status::Ok:
+      return result(request, scope, outcome.result, cacheable);
+    case Outcome::Status::Cancelled:
+      return Reply{Reply::Kind::None, {}, 0, {}};
+    case Outcome::Status::Error: {
+      int code = outcome.errorCode;
+      if (code == codes::kResourceNotFound && scope.era == Era::Modern) code = codes::kInvalidParams;
+      return error(request, code, outcome.errorMessage, outcome.errorData);
+    }
+    case Outcome::Status::InputRequired:
+      break;
+  }
+  return error(request, codes::kInternalError, "Internal error");
+}
+
+Outcome Dispatcher::execute(const std::shared_ptr<PrimitiveProvider>& provider,
+                            const std::string& method, json::ObjectPtr params,
+                            const Message& request, RequestScope& scope) {
   if (scope.era == Era::Modern) {
     // Multi round-trip retries: inputResponses maps each key the server asked
     // for to the client's result object; requestState is opaque text.
     if (params->has("inputResponses")) {
       auto responses = json::getObject(params, "inputResponses");
-      if (!responses) return error(request, codes::kInvalidParams, "Invalid params: inputResponses must be an object");
+      if (!responses) return Outcome::error(codes::kInvalidParams, "Invalid params: inputResponses must be an object");
       std::vector<std::string> keys;
       responses->getNames(keys);
       for (const auto& key : keys) {
         if (!json::isObject(responses->get(key))) {
-          return error(request, codes::kInvalidParams, "Invalid params: inputResponses." + key + " must be an object");
+          return Outcome::error(codes::kInvalidParams, "Invalid params: inputResponses." + key + " must be an object");
         }
       }
     }
     if (params->has("requestState") && !json::getString(params, "requestState")) {
-      return error(request, codes::kInvalidParams, "Invalid params: requestState must be a string");
+      return Outcome::error(codes::kInvalidParams, "Invalid params: requestState must be a string");
     }
   }
   InputReplay replay;
   std::string boundTo = method + " " + json::getString(params, "name").value_or(
                                            json::getString(params, "uri").value_or(""));
-  if (scope.era == Era::Modern) {
+  if (scope.era == Era::Modern && !scope.task) {
     // Answers to questions the core asked on earlier rounds: the sealed
     // requestState holds those of older rounds, inputResponses the latest.
     auto state = json::getString(params, "requestState");
     if (state && RequestStateSealer::looksSealed(*state)) {
       json::ObjectPtr opened = sealer_.open(*state);
       if (!opened || json::getString(opened, "for") != std::optional<std::string>(boundTo)) {
-        return error(request, codes::kInvalidParams, "Invalid params: requestState is not valid");
+        return Outcome::error(codes::kInvalidParams, "Invalid params: requestState is not valid");
       }
       params = json::clone(params);
       params->remove("requestState");
@@ -456,7 +518,7 @@ Reply Dispatcher::invoke(const std::shared_ptr<PrimitiveProvider>& provider,
     outcome = provider->invoke(method, params, context);
     if (replay.questions->size() > 0 || outcome.status == Outcome::Status::InputRequired) {
       if (scope.era != Era::Modern || replay.questions->size() == 0) {
-        return error(request, codes::kInternalError, "the plugin asked for input it cannot get");
+        return Outcome::error(codes::kInternalError, "the plugin asked for input it cannot get");
       }
       json::ObjectPtr sealed = json::makeObject();
       sealed->set("for", boundTo);
@@ -465,34 +527,28 @@ Reply Dispatcher::invoke(const std::shared_ptr<PrimitiveProvider>& provider,
       interim->set("resultType", std::string("input_required"));
       interim->set("inputRequests", replay.questions);
       interim->set("requestState", sealer_.seal(sealed, std::chrono::seconds(3600)));
-      return result(request, scope, interim, false);
+      return Outcome::ok(interim);
     }
-    // A provider written for 2026-07-28 answered input_required; a legacy
-    // client gets the questions as server-to-client requests instead and
-    // the provider is called again with the answers.
-    const bool interim = outcome.status == Outcome::Status::Ok && outcome.result &&
-                         json::getString(outcome.result, "resultType") ==
-                             std::optional<std::string>("input_required");
-    if (!interim || scope.era == Era::Modern) break;
+    // A provider written for 2026-07-28 answered input_required. A legacy
+    // client gets the questions as server-to-client requests and the
+    // provider is called again with the answers. (Modern clients answer on
+    // a retry; tasks park in callAsTask.)
+    if (!isInterim(outcome) || scope.era == Era::Modern) break;
     if (round + 1 >= options_.maxInputRounds) {
-      return error(request, codes::kInternalError, "too many rounds of input requests");
+      return Outcome::error(codes::kInternalError, "too many rounds of input requests");
     }
     auto questions = json::getObject(outcome.result, "inputRequests");
-    if (!questions) return error(request, codes::kInternalError, "input_required without inputRequests");
+    if (!questions) return Outcome::error(codes::kInternalError, "input_required without inputRequests");
     json::ObjectPtr answers = json::makeObject();
-    std::vector<std::string> keys;
-    questions->getNames(keys);
-    for (const auto& key : keys) {
-      auto question = json::getObject(questions, key);
-      auto questionMethod = json::getString(question, "method");
-      if (!questionMethod) return error(request, codes::kInternalError, "malformed input request");
-      auto reply = context.clientRequest(*questionMethod, json::getObject(question, "params"));
-      if (reply.status == CallContext::ClientReply::Status::Cancelled) return Reply{Reply::Kind::None, {}, 0, {}};
+    for (auto& [key, reply] : context.clientRequests(questions)) {
+      if (reply.status == CallContext::ClientReply::Status::Cancelled) {
+        return Outcome{Outcome::Status::Cancelled, {}, 0, {}, {}};
+      }
       if (reply.status != CallContext::ClientReply::Status::Ok) {
         const std::string why = reply.error ? json::getString(reply.error, "message").value_or("") : "";
-        return error(request, reply.error ? json::getInt(reply.error, "code").value_or(codes::kInternalError)
-                                          : codes::kInternalError,
-                     "the client did not provide " + *questionMethod + (why.empty() ? "" : ": " + why));
+        const int code = reply.error ? static_cast<int>(json::getInt(reply.error, "code").value_or(codes::kInternalError))
+                                     : codes::kInternalError;
+        return Outcome::error(code, "the client did not answer " + key + (why.empty() ? "" : ": " + why));
       }
       answers->set(key, reply.result);
     }
@@ -504,21 +560,7 @@ Reply Dispatcher::invoke(const std::shared_ptr<PrimitiveProvider>& provider,
       params->remove("requestState");
     }
   }
-
-  switch (outcome.status) {
-    case Outcome::Status::Ok:
-      return result(request, scope, outcome.result, cacheable);
-    case Outcome::Status::Cancelled:
-      return Reply{Reply::Kind::None, {}, 0, {}};
-    case Outcome::Status::Error: {
-      int code = outcome.errorCode;
-      if (code == codes::kResourceNotFound && scope.era == Era::Modern) code = codes::kInvalidParams;
-      return error(request, code, outcome.errorMessage, outcome.errorData);
-    }
-    case Outcome::Status::InputRequired:
-      break;
-  }
-  return error(request, codes::kInternalError, "Internal error");
+  return outcome;
 }
 
 void Dispatcher::notify(const Message& notification, RequestScope& scope) {

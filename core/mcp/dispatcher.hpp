@@ -15,6 +15,7 @@
 #include "core/mcp/change_feed.hpp"
 #include "core/mcp/request_state.hpp"
 #include "core/mcp/session.hpp"
+#include "core/mcp/tasks.hpp"
 #include "core/mcp/versions.hpp"
 
 namespace portcullis::mcp {
@@ -45,6 +46,8 @@ struct RequestScope {
   // request go. May be null when the client cannot receive them.
   std::shared_ptr<Outbound> stream;
   std::shared_ptr<Cancellation> cancellation;
+  // Set while a call runs as a task: questions to the client park the task.
+  std::shared_ptr<Task> task;
 };
 
 struct Reply {
@@ -67,9 +70,14 @@ struct ModernMeta {
 // field is missing or malformed; the version is not checked here.
 ModernMeta readModernMeta(const json::ObjectPtr& params);
 
+// An input_required interim result (multi round-trip requests).
+bool isInterim(const Outcome& outcome);
+
 class Dispatcher {
  public:
-  Dispatcher(Catalog& catalog, SessionStore& sessions, ChangeFeed& feed, DispatcherOptions options);
+  // tasks may be null: the tasks extension is then not offered.
+  Dispatcher(Catalog& catalog, SessionStore& sessions, ChangeFeed& feed, DispatcherOptions options,
+             TaskStore* tasks = nullptr);
 
   Reply handle(const jsonrpc::Message& request, RequestScope& scope);
   // notifications/initialized, notifications/cancelled, ...
@@ -83,6 +91,9 @@ class Dispatcher {
   // subscriptions/listen: the filter the server honours, or throws RpcError.
   ListenFilter acceptListen(const json::ObjectPtr& params) const;
   json::ObjectPtr listenAcknowledgement(const ListenFilter& filter, const json::Value& id) const;
+
+  // The parameters of a tool that 2026-07-28 clients mirror into headers.
+  std::vector<HeaderParam> headerParams(const std::string& tool);
 
   const DispatcherOptions& options() const { return options_; }
   ChangeFeed& feed() { return feed_; }
@@ -101,6 +112,13 @@ class Dispatcher {
   Reply invoke(const std::shared_ptr<PrimitiveProvider>& provider, const std::string& method,
                json::ObjectPtr params, const jsonrpc::Message& request, RequestScope& scope,
                bool cacheable);
+  // Calls the provider, bridging input requests for the client's generation.
+  Outcome execute(const std::shared_ptr<PrimitiveProvider>& provider, const std::string& method,
+                  json::ObjectPtr params, const jsonrpc::Message& request, RequestScope& scope);
+  Reply finish(const jsonrpc::Message& request, const RequestScope& scope, Outcome outcome,
+               bool cacheable) const;
+  Reply callAsTask(const CatalogEntry& tool, const jsonrpc::Message& request, RequestScope& scope);
+  Reply taskMethod(const jsonrpc::Message& request, RequestScope& scope);
 
   Reply result(const jsonrpc::Message& request, const RequestScope& scope, json::ObjectPtr result,
                bool cacheable) const;
@@ -113,6 +131,7 @@ class Dispatcher {
   SessionStore& sessions_;
   ChangeFeed& feed_;
   DispatcherOptions options_;
+  TaskStore* tasks_;
   RequestStateSealer sealer_;
   std::string serverInfoJson_;
 };

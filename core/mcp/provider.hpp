@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/common/json.hpp"
 
@@ -35,6 +37,9 @@ class CallContext {
   virtual void log(LogLevel level, const std::string& logger, const json::Value& data) = 0;
   // A request to the client (sampling, elicitation, roots). Blocks.
   virtual ClientReply clientRequest(const std::string& method, const json::ObjectPtr& params) = 0;
+  // Several requests at once ({key: {method, params}}); the replies come
+  // back under the same keys. Blocks until all are answered.
+  virtual std::vector<std::pair<std::string, ClientReply>> clientRequests(const json::ObjectPtr& requests) = 0;
   virtual bool cancelled() const = 0;
   // requestId, protocolVersion, clientInfo, clientCapabilities, principal.
   virtual json::ObjectPtr info() const = 0;

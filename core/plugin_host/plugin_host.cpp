@@ -113,7 +113,8 @@ std::vector<std::string> PluginHost::defaultSearchDirs() {
   try {
     const fs::path exe = boost::dll::program_location();
     dirs.push_back((exe.parent_path() / "plugins").string());
-    dirs.push_back((exe.parent_path().parent_path() / "lib" / "portcullis" / "plugins").string());
+    // Installed: <prefix>/bin/portcullis and <prefix>/<libdir>/portcullis/plugins.
+    dirs.push_back((exe.parent_path().parent_path() / PORTCULLIS_INSTALL_PLUGIN_DIR).string());
   } catch (const std::exception&) {
   }
   return dirs;
@@ -194,8 +195,10 @@ PluginReport PluginHost::inspect(const config::PluginDecl& decl, const config::C
     checkConfig(decl, config, *library);
   } catch (const common::ConfigError& e) {
     std::string reasons;
-    for (const auto& issue : e.issues()) {
+    for (auto issue : e.issues()) {
       reasons += (reasons.empty() ? "" : "; ") + (issue.path.empty() ? "" : issue.path + ": ") + issue.message;
+      if (issue.line == 0) issue.line = config.document.lineOf(issue.path);
+      report.issues.push_back(std::move(issue));
     }
     report.state = "error: " + reasons;
   }

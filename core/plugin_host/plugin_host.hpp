@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/error.hpp"
 #include "core/config/config.hpp"
 #include "core/mcp/provider.hpp"
 
@@ -25,6 +26,7 @@ struct PluginReport {
   std::string abiVersion;
   std::string pluginVersion;
   std::string state;  // "ok" or "error: <reason>"
+  std::vector<common::ConfigIssue> issues;  // what is wrong, located in the YAML
 };
 
 class PluginHost {

@@ -103,6 +103,43 @@ int32_t callClientRequest(pc_call* call, pc_string method, pc_string paramsJson,
   return PC_ERROR;
 }
 
+int32_t callClientRequests(pc_call* call, pc_string requestsJson, pc_buffer* out) {
+  if (call == nullptr) return PC_ERROR;
+  auto write = [out](const std::string& body) {
+    if (out != nullptr && out->append != nullptr) out->append(out->opaque, body.data(), body.size());
+  };
+  try {
+    json::ObjectPtr requests = json::parseObject(text(requestsJson));
+    json::ObjectPtr results = json::makeObject();
+    bool inputRequired = false;
+    for (auto& [key, reply] : call->context->clientRequests(requests)) {
+      json::ObjectPtr entry = json::makeObject();
+      switch (reply.status) {
+        case CallContext::ClientReply::Status::Ok:
+          entry->set("result", reply.result);
+          break;
+        case CallContext::ClientReply::Status::InputRequired:
+          inputRequired = true;
+          break;
+        case CallContext::ClientReply::Status::Cancelled:
+          return PC_CANCELLED;
+        case CallContext::ClientReply::Status::Error:
+          entry->set("error", reply.error ? reply.error : json::makeObject());
+          break;
+      }
+      results->set(key, entry);
+    }
+    if (inputRequired) return PC_INPUT_REQUIRED;
+    write(json::stringify(results));
+    return PC_OK;
+  } catch (const json::ParseError& e) {
+    write(jsonrpc::errorResponse({}, jsonrpc::codes::kInvalidParams, std::string("requests are not a JSON object: ") + e.what()));
+    return PC_ERROR;
+  } catch (const std::exception& e) {
+    return PC_ERROR;
+  }
+}
+
 int32_t callCancelled(pc_call* call) {
   return call != nullptr && call->context->cancelled() ? 1 : 0;
 }
@@ -140,6 +177,7 @@ PrimitivesAdapter::PrimitivesAdapter(std::string name, std::shared_ptr<const voi
   host_.call_cancelled = &callCancelled;
   host_.call_info = &callInfo;
   host_.call_release_stream = &callReleaseStream;
+  host_.call_client_requests = &callClientRequests;
 }
 
 std::shared_ptr<PrimitivesAdapter> PrimitivesAdapter::create(const std::string& name,

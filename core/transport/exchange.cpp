@@ -1,23 +1,90 @@
 #include "core/transport/exchange.hpp"
 
-#include <Poco/Net/HTTPResponse.h>
+#include <ctime>
+
 #include <Poco/Net/NetException.h>
 #include <Poco/URI.h>
 
+#include "core/common/json.hpp"
 #include "core/common/log.hpp"
 #include "core/common/text.hpp"
-#include "core/transport/deadline_watchdog.hpp"
 
 namespace portcullis::transport {
 
-Exchange::Exchange(Poco::Net::HTTPServerRequestImpl& request,
-                   Poco::Net::HTTPServerResponseImpl& response, const ExchangeLimits& limits,
-                   DeadlineWatchdog& watchdog, uint64_t deadline)
-    : request_(request), response_(response), limits_(limits), watchdog_(watchdog), deadline_(deadline) {
-  const std::string& uri = request_.getURI();
-  const size_t q = uri.find('?');
-  path_ = uri.substr(0, q);
-  if (q != std::string::npos) rawQuery_ = uri.substr(q + 1);
+namespace {
+constexpr auto kSlice = std::chrono::milliseconds(100);
+}
+
+const std::string& httpDate() {
+  thread_local std::time_t cachedAt = 0;
+  thread_local std::string cached;
+  const std::time_t now = std::time(nullptr);
+  if (now != cachedAt) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[40];
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = text;
+    cachedAt = now;
+  }
+  return cached;
+}
+
+ConnectionReader::Result ConnectionReader::readMore(std::string& buffer, Clock::time_point deadline) {
+  char chunk[16384];
+  while (true) {
+    if (stopping_) return Result::Stopped;
+    const auto now = Clock::now();
+    if (now >= deadline) return Result::TimedOut;
+    const auto wait = std::min<Clock::duration>(deadline - now, kSlice);
+    try {
+      if (!socket_.poll(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(wait).count()),
+                        Poco::Net::Socket::SELECT_READ)) {
+        continue;
+      }
+      const int n = socket_.receiveBytes(chunk, sizeof chunk);
+      if (n <= 0) return Result::Closed;
+      buffer.append(chunk, static_cast<size_t>(n));
+      return Result::Data;
+    } catch (const Poco::Exception&) {
+      return Result::Closed;
+    }
+  }
+}
+
+ConnectionReader::Result ConnectionReader::waitReadable(Clock::time_point deadline,
+                                                        const std::function<bool()>& yield) {
+  while (true) {
+    if (stopping_) return Result::Stopped;
+    const auto now = Clock::now();
+    if (now >= deadline) return Result::TimedOut;
+    const auto wait = std::min<Clock::duration>(deadline - now, kSlice);
+    try {
+      if (socket_.poll(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(wait).count()),
+                       Poco::Net::Socket::SELECT_READ)) {
+        return Result::Data;
+      }
+    } catch (const Poco::Exception&) {
+      return Result::Closed;
+    }
+    if (yield && yield()) return Result::Stopped;
+  }
+}
+
+Exchange::Exchange(Poco::Net::StreamSocket& socket, ConnectionReader& reader, RequestHead head,
+                   std::string& pending, ConnectionReader::Clock::time_point deadline,
+                   const ExchangeLimits& limits, const std::string& serverHeader)
+    : socket_(socket),
+      reader_(reader),
+      head_(std::move(head)),
+      pending_(pending),
+      deadline_(deadline),
+      limits_(limits),
+      serverHeader_(serverHeader),
+      keepAlive_(head_.keepAlive) {
+  const size_t q = head_.target.find('?');
+  path_ = head_.target.substr(0, q);
+  if (q != std::string::npos) rawQuery_ = head_.target.substr(q + 1);
 }
 
 std::optional<std::string> Exchange::query(const std::string& name) const {
@@ -26,8 +93,8 @@ std::optional<std::string> Exchange::query(const std::string& name) const {
     std::string key;
     std::string value;
     try {
-      Poco::URI::decode(pair.substr(0, eq), key);
-      if (eq != std::string::npos) Poco::URI::decode(pair.substr(eq + 1), value);
+      Poco::URI::decode(pair.substr(0, eq), key, true);
+      if (eq != std::string::npos) Poco::URI::decode(pair.substr(eq + 1), value, true);
     } catch (const Poco::Exception&) {
       continue;
     }
@@ -36,67 +103,68 @@ std::optional<std::string> Exchange::query(const std::string& name) const {
   return std::nullopt;
 }
 
-std::optional<std::string> Exchange::header(const std::string& name) const {
-  const auto it = request_.find(name);
-  if (it == request_.end()) return std::nullopt;
-  return it->second;
-}
-
-bool Exchange::http11() const { return request_.getVersion() == Poco::Net::HTTPMessage::HTTP_1_1; }
-
 std::string Exchange::peer() const {
   try {
-    return request_.clientAddress().toString();
+    return socket_.peerAddress().toString();
   } catch (const Poco::Exception&) {
     return "?";
   }
 }
 
-void Exchange::requestReceived() { watchdog_.disarm(deadline_); }
+bool Exchange::bodyPending() const {
+  return !bodyRead_ && (head_.chunked || head_.contentLength.value_or(0) > 0);
+}
 
 std::optional<std::string> Exchange::readBody() {
   auto fail = [this](int status, const std::string& message) {
     closeAfterResponse();
     std::string body = R"({"jsonrpc":"2.0","id":null,"error":{"code":)";
     body += status == 413 ? "-32600" : "-32700";
-    body += R"(,"message":")" + message + R"("}})";
+    body += R"(,"message":)";
+    common::json::appendQuoted(body, message);
+    body += "}}";
     respondJson(status, body);
     return std::optional<std::string>();
   };
   const size_t cap = limits_.maxBodyBytes;
+  if (head_.contentLength && *head_.contentLength > cap) {
+    return fail(413, "Payload Too Large: the limit is " + std::to_string(cap) + " bytes");
+  }
+  if (!head_.chunked && !head_.contentLength) {
+    bodyRead_ = true;
+    return std::string();
+  }
+  if (head_.expectContinue && pending_.empty()) send("HTTP/1.1 100 Continue\r\n\r\n");
   std::string body;
-  try {
-    if (request_.hasContentLength()) {
-      const auto length = request_.getContentLength64();
-      if (length < 0) return fail(400, "Bad Request: invalid Content-Length");
-      if (static_cast<uint64_t>(length) > cap) {
-        return fail(413, "Payload Too Large: the limit is " + std::to_string(cap) + " bytes");
+  if (head_.chunked) {
+    ChunkedDecoder decoder;
+    while (true) {
+      const size_t used = decoder.feed(pending_, body);
+      pending_.erase(0, used);
+      if (body.size() > cap) return fail(413, "Payload Too Large: the limit is " + std::to_string(cap) + " bytes");
+      if (decoder.invalid()) return fail(400, "Bad Request: malformed chunked body");
+      if (decoder.done()) break;
+      const auto r = reader_.readMore(pending_, deadline_);
+      if (r == ConnectionReader::Result::TimedOut) return fail(408, "Request Timeout");
+      if (r != ConnectionReader::Result::Data) {
+        failed_ = true;
+        return std::nullopt;
       }
-      body.resize(static_cast<size_t>(length));
-      auto& in = request_.stream();
-      in.read(body.data(), static_cast<std::streamsize>(length));
-      if (static_cast<int64_t>(in.gcount()) != length) {
-        if (watchdog_.expired(deadline_)) return fail(408, "Request Timeout");
-        return fail(400, "Bad Request: the body ended early");
-      }
-    } else if (request_.getChunkedTransferEncoding()) {
-      auto& in = request_.stream();
-      char buffer[16384];
-      while (in) {
-        in.read(buffer, sizeof buffer);
-        body.append(buffer, static_cast<size_t>(in.gcount()));
-        if (body.size() > cap) {
-          return fail(413, "Payload Too Large: the limit is " + std::to_string(cap) + " bytes");
-        }
-      }
-      if (watchdog_.expired(deadline_)) return fail(408, "Request Timeout");
     }
-  } catch (const Poco::Exception&) {
-    if (watchdog_.expired(deadline_)) return fail(408, "Request Timeout");
-    return fail(400, "Bad Request: malformed body");
+  } else {
+    const size_t length = static_cast<size_t>(*head_.contentLength);
+    while (pending_.size() < length) {
+      const auto r = reader_.readMore(pending_, deadline_);
+      if (r == ConnectionReader::Result::TimedOut) return fail(408, "Request Timeout");
+      if (r != ConnectionReader::Result::Data) {
+        failed_ = true;
+        return std::nullopt;
+      }
+    }
+    body = pending_.substr(0, length);
+    pending_.erase(0, length);
   }
   bodyRead_ = true;
-  requestReceived();
   return body;
 }
 
@@ -110,49 +178,85 @@ void Exchange::setHeader(const std::string& name, const std::string& value) {
   headers_.emplace_back(name, value);
 }
 
+void Exchange::send(const std::string& bytes) {
+  try {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      const int n = socket_.sendBytes(bytes.data() + sent, static_cast<int>(bytes.size() - sent));
+      if (n <= 0) throw Poco::Net::NetException("connection closed");
+      sent += static_cast<size_t>(n);
+    }
+  } catch (const Poco::Exception&) {
+    failed_ = true;
+  }
+}
+
 void Exchange::respond(int status, const std::string& contentType, const std::string& body) {
   if (responded_) return;
   responded_ = true;
   // An unread body would be taken for the next request on this connection.
-  if (!bodyRead_ && (request_.getChunkedTransferEncoding() ||
-                     (request_.hasContentLength() && request_.getContentLength64() > 0))) {
-    response_.setKeepAlive(false);
-  }
+  if (bodyPending()) keepAlive_ = false;
   if (status >= 400) {
     auto& log = common::logger("transport");
     if (log.debug()) {
       log.debug("%s %s from %s: %d %s", method(), path(), peer(), status, body.substr(0, 300));
     }
   }
-  response_.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
-  for (const auto& [name, value] : headers_) response_.set(name, value);
-  if (body.empty()) {
-    response_.setContentLength(0);
-    response_.send();
-    return;
+  std::string out;
+  out.reserve(256 + body.size());
+  out += head_.http11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += reasonPhrase(status);
+  out += "\r\nDate: ";
+  out += httpDate();
+  out += "\r\nServer: ";
+  out += serverHeader_;
+  out += "\r\n";
+  if (!body.empty()) {
+    out += "Content-Type: ";
+    out += contentType;
+    out += "\r\n";
   }
-  response_.setContentType(contentType);
-  response_.sendBuffer(body.data(), body.size());
+  if (status != 204 && status >= 200) {
+    out += "Content-Length: ";
+    out += std::to_string(body.size());
+    out += "\r\n";
+  }
+  if (!keepAlive_) {
+    out += "Connection: close\r\n";
+  } else if (!head_.http11) {
+    out += "Connection: keep-alive\r\n";
+  }
+  for (const auto& [name, value] : headers_) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  if (head_.method != "HEAD") out += body;
+  send(out);
 }
 
 void Exchange::respondEmpty(int status) { respond(status, "", ""); }
 
-Poco::Net::StreamSocket Exchange::detach(int status, const std::string& contentType,
-                                         std::string& head) {
-  const auto code = static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status);
-  head = http11() ? "HTTP/1.1 " : "HTTP/1.0 ";
-  head += std::to_string(status) + " " + Poco::Net::HTTPResponse::getReasonForStatus(code) + "\r\n";
+Poco::Net::StreamSocket Exchange::detach(int status, const std::string& contentType, std::string& head) {
+  head = head_.http11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+  head += std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
+  head += "Date: " + httpDate() + "\r\n";
+  head += "Server: " + serverHeader_ + "\r\n";
   head += "Content-Type: " + contentType + "\r\n";
   head += "Cache-Control: no-cache, no-transform\r\n";
   head += "X-Accel-Buffering: no\r\n";
-  if (http11()) head += "Transfer-Encoding: chunked\r\n";
+  if (head_.http11) head += "Transfer-Encoding: chunked\r\n";
   head += "Connection: close\r\n";
   for (const auto& [name, value] : headers_) head += name + ": " + value + "\r\n";
   head += "\r\n";
   responded_ = true;
   detached_ = true;
-  response_.setKeepAlive(false);
-  return request_.detachSocket();
+  keepAlive_ = false;
+  return socket_;
 }
 
 }  // namespace portcullis::transport

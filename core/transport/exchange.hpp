@@ -1,36 +1,59 @@
 #pragma once
-// One HTTP request and its response, as handlers see them: headers, a body
-// read under the size cap and deadline, a plain response, or a detached
-// socket for a stream.
+// One HTTP request and its response, as handlers see them: the request head
+// exactly as sent, a body read under the size cap and the request's
+// deadline, a plain response, or the socket itself for a long-lived stream.
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponseImpl.h>
 #include <Poco/Net/StreamSocket.h>
 
-namespace portcullis::transport {
+#include "core/transport/http_message.hpp"
 
-class DeadlineWatchdog;
+namespace portcullis::transport {
 
 struct ExchangeLimits {
   size_t maxBodyBytes = 4 * 1024 * 1024;
 };
 
+// Reads from a connection with a deadline; shared by the connection loop
+// (request heads) and Exchange (bodies).
+class ConnectionReader {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class Result { Data, Closed, TimedOut, Stopped };
+
+  ConnectionReader(Poco::Net::StreamSocket& socket, const std::atomic<bool>& stopping)
+      : socket_(socket), stopping_(stopping) {}
+
+  // Appends what arrives to `buffer`; waits at most until `deadline`.
+  Result readMore(std::string& buffer, Clock::time_point deadline);
+  // Waits until bytes can be read, the deadline passes, or (when yield is
+  // set) the server has connections waiting for a thread.
+  Result waitReadable(Clock::time_point deadline, const std::function<bool()>& yield);
+
+ private:
+  Poco::Net::StreamSocket& socket_;
+  const std::atomic<bool>& stopping_;
+};
+
 class Exchange {
  public:
-  Exchange(Poco::Net::HTTPServerRequestImpl& request, Poco::Net::HTTPServerResponseImpl& response,
-           const ExchangeLimits& limits, DeadlineWatchdog& watchdog, uint64_t deadline);
+  Exchange(Poco::Net::StreamSocket& socket, ConnectionReader& reader, RequestHead head,
+           std::string& pending, ConnectionReader::Clock::time_point deadline,
+           const ExchangeLimits& limits, const std::string& serverHeader);
 
-  const std::string& method() const { return request_.getMethod(); }
+  const std::string& method() const { return head_.method; }
   const std::string& path() const { return path_; }
   std::optional<std::string> query(const std::string& name) const;
-  // The header's value, or nullopt when absent. Names are case-insensitive.
-  std::optional<std::string> header(const std::string& name) const;
-  bool http11() const;
+  // The header's value as sent, or nullopt. Names are case-insensitive.
+  std::optional<std::string> header(const std::string& name) const { return head_.header(name); }
+  bool http11() const { return head_.http11; }
   std::string peer() const;
 
   // The body, or nullopt after answering 413/400/408 itself.
@@ -44,29 +67,38 @@ class Exchange {
   bool responded() const { return responded_; }
 
   // Takes the connection out of the HTTP server for a long-lived stream. The
-  // returned head (status line and headers, chunked when HTTP/1.1) is to be
-  // written first.
+  // returned head (status line and headers, chunked for HTTP/1.1) is to be
+  // written first by whoever owns the socket next.
   Poco::Net::StreamSocket detach(int status, const std::string& contentType, std::string& head);
   bool detached() const { return detached_; }
 
-  // The request has been read: later slowness is the handler's, not the client's.
-  void requestReceived();
-
-  // After this response the connection is closed (body left unread, ...).
-  void closeAfterResponse() { response_.setKeepAlive(false); }
+  // After this response the connection is closed.
+  void closeAfterResponse() { keepAlive_ = false; }
+  // Whether the connection can carry another request after this one.
+  bool keepAlive() const { return keepAlive_ && !detached_ && !failed_; }
 
  private:
-  Poco::Net::HTTPServerRequestImpl& request_;
-  Poco::Net::HTTPServerResponseImpl& response_;
+  bool bodyPending() const;
+  void send(const std::string& bytes);
+
+  Poco::Net::StreamSocket& socket_;
+  ConnectionReader& reader_;
+  RequestHead head_;
+  std::string& pending_;  // bytes received past the head (body, next request)
+  ConnectionReader::Clock::time_point deadline_;
   const ExchangeLimits& limits_;
-  DeadlineWatchdog& watchdog_;
-  uint64_t deadline_;
+  const std::string& serverHeader_;
   std::string path_;
   std::string rawQuery_;
   std::vector<std::pair<std::string, std::string>> headers_;
   bool responded_ = false;
-  bool bodyRead_ = false;
   bool detached_ = false;
+  bool bodyRead_ = false;
+  bool keepAlive_ = true;
+  bool failed_ = false;
 };
+
+// The current time as an HTTP date (IMF-fixdate), cached per second.
+const std::string& httpDate();
 
 }  // namespace portcullis::transport

@@ -1,5 +1,7 @@
 #include "core/transport/guards.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 
 #include "core/common/text.hpp"
@@ -16,8 +18,10 @@ std::string transportError(int code, const std::string& message) {
 
 bool Guards::isLoopbackName(const std::string& hostname) {
   const std::string h = toLower(hostname);
-  return h == "localhost" || h == "127.0.0.1" || h == "[::1]" || h == "::1" ||
-         common::startsWith(h, "127.");
+  if (h == "localhost" || h == "[::1]" || h == "::1") return true;
+  // 127.0.0.0/8, written as an IPv4 address (not a name that starts with "127.").
+  in_addr address{};
+  return inet_pton(AF_INET, h.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
 
 std::string Guards::hostnameOf(const std::string& hostHeader) {

@@ -1,9 +1,5 @@
 #include "core/transport/http_server.hpp"
 
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponseImpl.h>
-#include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/TCPServerConnection.h>
@@ -11,134 +7,112 @@
 #include <Poco/Net/TCPServerParams.h>
 
 #include "core/common/error.hpp"
+#include "core/common/json.hpp"
 #include "core/common/log.hpp"
 
 namespace portcullis::transport {
 
-namespace {
+using Clock = std::chrono::steady_clock;
 
-// HTTPServerSession with the read buffer visible, to tell a pipelined
-// request (already buffered) from an idle connection.
-class ServerSession : public Poco::Net::HTTPServerSession {
+class HttpServer::Connection : public Poco::Net::TCPServerConnection {
  public:
-  using HTTPServerSession::HTTPServerSession;
-  bool hasBuffered() const { return buffered() > 0; }
-};
+  Connection(const Poco::Net::StreamSocket& socket, HttpServer& server)
+      : TCPServerConnection(socket), server_(server) {}
 
-void sendSimple(Poco::Net::HTTPServerSession& session, Poco::Net::HTTPResponse::HTTPStatus status) {
-  try {
-    Poco::Net::HTTPServerResponseImpl response(session);
-    response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
-    response.setStatusAndReason(status);
-    response.setKeepAlive(false);
-    response.setContentLength(0);
-    response.send();
-  } catch (const Poco::Exception&) {
-  }
-  session.setKeepAlive(false);
-}
-
-}  // namespace
-
-class HttpServer::ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
- public:
-  ConnectionFactory(HttpServer& server, Poco::Net::HTTPServerParams::Ptr params)
-      : server_(server), params_(std::move(params)) {}
-
-  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new Connection(socket, server_, params_);
+  void run() override {
+    Poco::Net::StreamSocket& s = socket();
+    try {
+      s.setNoDelay(true);
+      s.setSendTimeout(Poco::Timespan(server_.options_.requestTimeout.count() * 1000));
+    } catch (const Poco::Exception&) {
+    }
+    ConnectionReader reader(s, server_.stopping_);
+    std::string pending;
+    bool first = true;
+    const auto& options = server_.options_;
+    while (true) {
+      if (pending.empty()) {
+        // Between keep-alive requests the wait is sliced so that the thread
+        // is handed back as soon as the server has connections queued.
+        const auto budget = first ? options.requestTimeout : options.keepAliveTimeout;
+        auto yield = [this, first] { return !first && server_.queuedConnections() > 0; };
+        if (reader.waitReadable(Clock::now() + budget, yield) != ConnectionReader::Result::Data) return;
+      }
+      const auto deadline = Clock::now() + options.requestTimeout;
+      RequestHead head;
+      ParseResult parsed;
+      while (true) {
+        parsed = parseRequestHead(pending, options.httpLimits, head);
+        if (parsed.status != ParseResult::Status::NeedMore) break;
+        const auto r = reader.readMore(pending, deadline);
+        if (r == ConnectionReader::Result::TimedOut) {
+          if (!pending.empty()) reject(s, 408, "the request did not arrive in time");
+          return;
+        }
+        if (r != ConnectionReader::Result::Data) return;
+      }
+      if (parsed.status == ParseResult::Status::Invalid) {
+        reject(s, parsed.httpStatus, parsed.problem);
+        return;
+      }
+      pending.erase(0, parsed.consumed);
+      Exchange exchange(s, reader, std::move(head), pending, deadline, options.limits, options.serverHeader);
+      serve(exchange);
+      if (!exchange.keepAlive()) return;
+      first = false;
+    }
   }
 
  private:
-  class Connection : public Poco::Net::TCPServerConnection {
-   public:
-    Connection(const Poco::Net::StreamSocket& socket, HttpServer& server,
-               Poco::Net::HTTPServerParams::Ptr params)
-        : TCPServerConnection(socket), server_(server), params_(std::move(params)) {}
-
-    void run() override {
-      ServerSession session(socket(), params_);
-      bool first = true;
-      while (waitForRequest(session, first)) {
-        first = false;
-        const uint64_t deadline = server_.watchdog_.arm(socket(), server_.options_.requestTimeout);
-        const bool keepGoing = serveOne(session, deadline);
-        server_.watchdog_.forget(deadline);
-        if (!keepGoing) break;
+  void serve(Exchange& exchange) {
+    Handler* handler = server_.router_.find(exchange.path());
+    try {
+      if (handler != nullptr) {
+        handler->handle(exchange);
+      } else {
+        exchange.respondJson(404, R"({"error":"not_found"})");
+      }
+    } catch (const std::exception& e) {
+      common::logger("transport").error("%s %s failed: %s", exchange.method(), exchange.path(),
+                                        std::string(e.what()));
+      if (!exchange.responded()) {
+        exchange.closeAfterResponse();
+        exchange.respondJson(500, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"Internal error"}})");
       }
     }
+    if (!exchange.responded()) exchange.respondEmpty(204);
+  }
 
-   private:
-    // Waits for the next request. Between keep-alive requests the wait is
-    // sliced so that the thread is handed back as soon as the server has
-    // connections queued for want of a thread.
-    bool waitForRequest(ServerSession& session, bool first) {
-      if (!session.socket().impl()->initialized()) return false;
-      try {
-        if (!first && !session.getKeepAlive()) return false;
-        if (session.hasBuffered()) return true;
-        const auto budget = first ? server_.options_.requestTimeout : server_.options_.keepAliveTimeout;
-        const auto until = std::chrono::steady_clock::now() + budget;
-        while (!server_.stopping_ && std::chrono::steady_clock::now() < until) {
-          if (session.socket().poll(Poco::Timespan(0, 100'000), Poco::Net::Socket::SELECT_READ)) return true;
-          if (!first && server_.queuedConnections() > 0) return false;
-        }
-      } catch (const Poco::Exception&) {
-      }
-      return false;
+  // Answers a request that could not be parsed, then closes.
+  static void reject(Poco::Net::StreamSocket& s, int status, const std::string& problem) {
+    common::logger("transport").debug("rejected request: %d %s", status, problem);
+    std::string body = R"({"error":")";
+    body += status == 408 ? "request_timeout" : "bad_request";
+    body += R"(","error_description":)";
+    common::json::appendQuoted(body, problem);
+    body += "}";
+    std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) +
+                      "\r\nDate: " + httpDate() + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    try {
+      s.sendBytes(out.data(), static_cast<int>(out.size()));
+      s.shutdownSend();
+    } catch (const Poco::Exception&) {
     }
-
-    bool serveOne(ServerSession& session, uint64_t deadline) {
-      try {
-        Poco::Net::HTTPServerResponseImpl response(session);
-        Poco::Net::HTTPServerRequestImpl request(response, session, params_);
-        response.setDate(Poco::Timestamp());
-        response.setVersion(request.getVersion());
-        response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive());
-        response.set("Server", server_.options_.serverHeader);
-        if (request.getExpectContinue()) response.sendContinue();
-        Exchange exchange(request, response, server_.options_.limits, server_.watchdog_, deadline);
-        Handler* handler = server_.router_.find(exchange.path());
-        try {
-          if (handler != nullptr) {
-            handler->handle(exchange);
-          } else {
-            exchange.respondJson(404, R"({"error":"not_found"})");
-          }
-        } catch (const std::exception& e) {
-          common::logger("transport").error("%s %s failed: %s", exchange.method(), exchange.path(),
-                                            std::string(e.what()));
-          if (!exchange.responded()) {
-            exchange.closeAfterResponse();
-            exchange.respondJson(500, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"Internal error"}})");
-          }
-        }
-        if (exchange.detached()) return false;
-        if (!exchange.responded()) exchange.respondEmpty(204);
-        session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive());
-        return session.getKeepAlive();
-      } catch (const Poco::Net::NoMessageException&) {
-        return false;
-      } catch (const Poco::Net::MessageException& e) {
-        common::logger("transport").debug("malformed request: %s", e.displayText());
-        sendSimple(session, server_.watchdog_.expired(deadline)
-                                ? Poco::Net::HTTPResponse::HTTP_REQUEST_TIMEOUT
-                                : Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
-        return false;
-      } catch (const Poco::Exception&) {
-        if (server_.watchdog_.expired(deadline)) {
-          sendSimple(session, Poco::Net::HTTPResponse::HTTP_REQUEST_TIMEOUT);
-        }
-        return false;
-      }
-    }
-
-    HttpServer& server_;
-    Poco::Net::HTTPServerParams::Ptr params_;
-  };
+  }
 
   HttpServer& server_;
-  Poco::Net::HTTPServerParams::Ptr params_;
+};
+
+class HttpServer::ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  explicit ConnectionFactory(HttpServer& server) : server_(server) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    return new Connection(socket, server_);
+  }
+
+ private:
+  HttpServer& server_;
 };
 
 HttpServer::HttpServer(HttpServerOptions options, Router& router)
@@ -156,19 +130,12 @@ void HttpServer::start() {
     throw common::StartupError("cannot listen on " + options_.host + ":" +
                                std::to_string(options_.port) + ": " + e.displayText());
   }
-  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+  Poco::Net::TCPServerParams::Ptr params = new Poco::Net::TCPServerParams;
   params->setMaxThreads(options_.threads);
   params->setMaxQueued(options_.maxQueued);
-  params->setKeepAlive(true);
-  params->setKeepAliveTimeout(Poco::Timespan(options_.keepAliveTimeout.count() * 1000));
-  params->setTimeout(Poco::Timespan(options_.requestTimeout.count() * 1000));
   params->setThreadIdleTime(Poco::Timespan(60, 0));
-  params->setServerName(options_.serverHeader);
-  params->setSoftwareVersion(options_.serverHeader);
-  Poco::Net::TCPServerParams::Ptr tcpParams = params;
   pool_ = std::make_unique<Poco::ThreadPool>(2, options_.threads + 2, 60);
-  server_ = std::make_unique<Poco::Net::TCPServer>(new ConnectionFactory(*this, params), *pool_,
-                                                   socket, tcpParams);
+  server_ = std::make_unique<Poco::Net::TCPServer>(new ConnectionFactory(*this), *pool_, socket, params);
   server_->start();
 }
 

@@ -1,9 +1,10 @@
 #pragma once
-// The HTTP server: Poco's TCPServer and HTTP message classes driven by our
-// own connection loop, which adds what Poco's HTTPServerConnection lacks:
-// whole-request deadlines, and keep-alive that yields its pool thread as soon
-// as another client is waiting, so no idle keep-alive connection starves a
-// new one.
+// The HTTP server: Poco's TCPServer accepts connections and runs each on a
+// pool thread; our connection loop parses requests itself (http_message.hpp)
+// and adds what Poco's HTTPServer lacks: whole-request deadlines, header
+// values kept byte for byte, and keep-alive that hands its thread back as
+// soon as another client is waiting, so no idle keep-alive connection
+// starves a new one. See docs/adr/0003 and 0005.
 
 #include <atomic>
 #include <chrono>
@@ -15,7 +16,6 @@
 #include <Poco/Net/TCPServer.h>
 #include <Poco/ThreadPool.h>
 
-#include "core/transport/deadline_watchdog.hpp"
 #include "core/transport/exchange.hpp"
 
 namespace portcullis::transport {
@@ -49,6 +49,7 @@ struct HttpServerOptions {
   std::chrono::milliseconds keepAliveTimeout{10'000};
   std::chrono::milliseconds requestTimeout{30'000};
   ExchangeLimits limits;
+  HttpLimits httpLimits;
   std::string serverHeader = "portcullis";
 };
 
@@ -57,7 +58,7 @@ class HttpServer {
   HttpServer(HttpServerOptions options, Router& router);
   ~HttpServer();
 
-  void start();   // binds; throws common::StartupError when it cannot
+  void start();  // binds; throws common::StartupError when it cannot
   void stop();
   uint16_t port() const;  // the bound port (useful with port 0)
   int currentThreads() const;
@@ -65,9 +66,9 @@ class HttpServer {
 
  private:
   class ConnectionFactory;
+  class Connection;
   HttpServerOptions options_;
   Router& router_;
-  DeadlineWatchdog watchdog_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<Poco::ThreadPool> pool_;
   std::unique_ptr<Poco::Net::TCPServer> server_;

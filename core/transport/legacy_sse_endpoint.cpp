@@ -53,9 +53,9 @@ void LegacySseEndpoint::openStream(Exchange& exchange) {
                                              "Not Acceptable: Accept must list text/event-stream"));
     return;
   }
-  auto session = sessions_.create(mcp::Principal{});
+  auto session = hub_.full() ? nullptr : sessions_.create(mcp::Principal{});
   if (!session) {
-    exchange.respondJson(503, transportError(codes::kServerError, "Too many sessions; try again later"));
+    exchange.respondJson(503, transportError(codes::kServerError, "Too many sessions or streams; try again later"));
     return;
   }
   auto stream = std::make_shared<EventStream>(hub_, common::randomHex(8), EventStreamOptions{});

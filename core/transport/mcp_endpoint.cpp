@@ -37,7 +37,56 @@ std::optional<std::string> nameField(const Message& message) {
     return json::getString(message.params, "name").value_or("");
   }
   if (message.method == "resources/read") return json::getString(message.params, "uri").value_or("");
+  if (message.method == "tasks/get" || message.method == "tasks/update" || message.method == "tasks/cancel") {
+    return json::getString(message.params, "taskId").value_or("");
+  }
   return std::nullopt;
+}
+
+// Checks the Mcp-Param-* headers of a tools/call against its arguments.
+// Returns the problem, or an empty string.
+std::string checkParamHeaders(Exchange& exchange, const std::vector<mcp::HeaderParam>& params,
+                              const json::ObjectPtr& arguments) {
+  for (const auto& param : params) {
+    json::Value value;
+    json::ObjectPtr level = arguments;
+    for (size_t i = 0; i < param.path.size(); ++i) {
+      if (!level || !level->has(param.path[i])) {
+        value.clear();
+        break;
+      }
+      if (i + 1 == param.path.size()) {
+        value = level->get(param.path[i]);
+      } else {
+        level = json::getObject(level, param.path[i]);
+      }
+    }
+    const std::string name = "Mcp-Param-" + param.header;
+    const auto header = exchange.header(name);
+    if (value.isEmpty()) {
+      if (header) return name + " header sent for a parameter the body does not carry";
+      continue;
+    }
+    if (!header) return "missing " + name + " header";
+    const auto decoded = decodeHeaderValue(*header);
+    if (!decoded) return name + " header is not valid";
+    std::string expected;
+    if (json::isString(value)) {
+      expected = value.extract<std::string>();
+    } else if (json::isBool(value)) {
+      expected = value.extract<bool>() ? "true" : "false";
+    } else if (json::isNumber(value)) {
+      try {
+        if (std::stod(*decoded) == value.convert<double>()) continue;
+      } catch (const std::exception&) {
+      }
+      return name + " header does not match the body";
+    } else {
+      return name + " mirrors a parameter that is not a string, integer or boolean";
+    }
+    if (*decoded != expected) return name + " header does not match the body";
+  }
+  return {};
 }
 
 }  // namespace
@@ -174,6 +223,15 @@ void McpEndpoint::postModern(Exchange& exchange, const Message& message,
       return;
     }
   }
+  if (message.method == "tools/call") {
+    const std::string problem =
+        checkParamHeaders(exchange, dispatcher_.headerParams(json::getString(message.params, "name").value_or("")),
+                          json::getObject(message.params, "arguments"));
+    if (!problem.empty()) {
+      reject(exchange, 400, codes::kHeaderMismatch, "Header mismatch: " + problem, id);
+      return;
+    }
+  }
   if (mcp::Dispatcher::isRemovedInModern(message.method) || !mcp::Dispatcher::isModernMethod(message.method)) {
     reject(exchange, 404, codes::kMethodNotFound, "Method not found: " + message.method, id);
     return;
@@ -215,6 +273,10 @@ void McpEndpoint::listen(Exchange& exchange, const Message& message, mcp::Reques
     reject(exchange, 400, e.code(), e.what(), message.id);
     return;
   }
+  if (hub_.full()) {
+    reject(exchange, 503, codes::kServerError, "Too many open streams; try again later", message.id);
+    return;
+  }
   std::string head;
   Poco::Net::StreamSocket socket = exchange.detach(200, "text/event-stream", head);
   auto stream = std::make_shared<EventStream>(hub_, common::randomHex(8), EventStreamOptions{});
@@ -244,7 +306,7 @@ void McpEndpoint::initialize(Exchange& exchange, const Message& message) {
       reject(exchange, 400, codes::kInvalidRequest, "Invalid Request: the session is already initialized",
              message.id);
     } else {
-      reject(exchange, 404, codes::kServerError, "Session not found", message.id);
+      reject(exchange, 404, -32001, "Session not found", message.id);
     }
     return;
   }
@@ -255,7 +317,9 @@ void McpEndpoint::initialize(Exchange& exchange, const Message& message) {
     reply.session->setAttachment(std::make_shared<SessionStreams>());
     exchange.setHeader(kSessionHeader, reply.session->id());
   }
-  exchange.respondJson(200, reply.body);
+  // A full session store is a temporary condition of the server.
+  const bool full = reply.kind == mcp::Reply::Kind::Error && reply.errorCode == codes::kServerError;
+  exchange.respondJson(full ? 503 : 200, reply.body);
 }
 
 void McpEndpoint::postLegacy(Exchange& exchange, const jsonrpc::Body& body,
@@ -402,6 +466,10 @@ void McpEndpoint::get(Exchange& exchange) {
   auto streams = streamsOf(session);
   if (!streams) {
     reject(exchange, 400, codes::kServerError, "Bad Request: this session has no streams");
+    return;
+  }
+  if (hub_.full()) {
+    reject(exchange, 503, codes::kServerError, "Too many open streams; try again later");
     return;
   }
   session->touch();

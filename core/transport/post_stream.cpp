@@ -16,6 +16,12 @@ PostStream::PostStream(Exchange& exchange, StreamHub& hub, PostStreamOptions opt
 bool PostStream::upgrade() {
   if (stream_) return true;
   if (failed_) return false;
+  if (hub_.full()) {
+    // No stream to be had: the response stays plain JSON and whatever would
+    // have gone before it is dropped.
+    failed_ = true;
+    return false;
+  }
   std::string head;
   Poco::Net::StreamSocket socket = exchange_.detach(200, "text/event-stream", head);
   auto stream = std::make_shared<EventStream>(

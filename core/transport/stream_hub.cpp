@@ -213,6 +213,11 @@ size_t StreamHub::size() const {
   return streams_.size();
 }
 
+bool StreamHub::full() const {
+  std::lock_guard lock(mutex_);
+  return streams_.size() >= options_.maxStreams;
+}
+
 bool StreamHub::alive(Id id) const {
   std::lock_guard lock(mutex_);
   auto it = streams_.find(id);

@@ -56,6 +56,7 @@ class StreamHub {
   void abort(Id id);
 
   size_t size() const;
+  bool full() const;
   bool alive(Id id) const;
 
  private:

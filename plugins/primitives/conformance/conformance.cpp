@@ -156,6 +156,7 @@ class Conformance : public PrimitiveProvider {
     addInteractiveTools();
     addInputRequiredTools();
     addDiagnosticTools();
+    addTaskTools();
     addResources();
     addPrompts();
   }
@@ -469,6 +470,12 @@ class Conformance : public PrimitiveProvider {
       call.log(LogLevel::Info, "Diagnostic trace logging activated");
       return textResult("Logging evaluated");
     });
+    addTool(tool("test_header_param", "Echoes a parameter that clients mirror into the Mcp-Param-Region header",
+                 objectSchema({{"region", {{"type", "string"}, {"description", "A region name"},
+                                           {"x-mcp-header", "Region"}}},
+                               {"query", {{"type", "string"}, {"description", "Free text"}}}},
+                              {"region"})),
+            [](const Json& args, Call&) { return textResult("region=" + args.value("region", std::string())); });
     addTool(tool("test_trigger_tool_change", "Announces a change of the tool list to subscribers"),
             [this](const Json&, Call&) {
               host().listChanged(PC_LIST_TOOLS);
@@ -478,6 +485,82 @@ class Conformance : public PrimitiveProvider {
             [this](const Json&, Call&) {
               host().listChanged(PC_LIST_PROMPTS);
               return textResult("Mutation triggered");
+            });
+  }
+
+  // The tasks extension (io.modelcontextprotocol/tasks). The gateway turns
+  // a call into a task when the tool declares execution.taskSupport and the
+  // client supports tasks; releaseStream() says "this will take a while".
+  void addTaskTools() {
+    auto taskTool = [](const std::string& name, const std::string& description, const std::string& support,
+                       Json schema = objectSchema()) {
+      Json definition = tool(name, description, std::move(schema));
+      definition["execution"] = {{"taskSupport", support}};
+      return definition;
+    };
+    const Json confirmSchema = objectSchema({{"confirm", {{"type", "boolean"}}}}, {"confirm"});
+
+    addTool(tool("greet", "Says hello (runs synchronously)",
+                 objectSchema({{"name", {{"type", "string"}, {"description", "Who to greet"}}}}, {"name"})),
+            [](const Json& args, Call&) { return textResult("Hello, " + args.value("name", std::string()) + "!"); });
+    addTool(taskTool("slow_compute", "Works for the given number of seconds, then reports; runs as a task",
+                     "optional",
+                     objectSchema({{"seconds", {{"type", "number"}, {"minimum", 0}, {"maximum", 3600}}},
+                                   {"label", {{"type", "string"}}}},
+                                  {"seconds"})),
+            [](const Json& args, Call& call) {
+              const double seconds = args.value("seconds", 0.0);
+              if (seconds > 0) call.releaseStream();
+              const auto until = std::chrono::steady_clock::now() +
+                                 std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+              while (std::chrono::steady_clock::now() < until) {
+                if (call.cancelled()) return errorResult("cancelled");
+                pause(20);
+              }
+              return textResult("Computed for " + args.at("seconds").dump() + "s" +
+                                (args.contains("label") ? " (" + args.value("label", std::string()) + ")" : ""));
+            });
+    addTool(taskTool("failing_job", "Fails as a tool after a second; runs only as a task", "required"),
+            [](const Json&, Call& call) -> Json {
+              call.releaseStream();
+              pause(1000);
+              throw ToolError("The job failed: the input could not be processed");
+            });
+    addTool(taskTool("protocol_error_job", "Ends in a protocol error; runs as a task", "optional"),
+            [](const Json&, Call& call) -> Json {
+              call.releaseStream();
+              pause(200);
+              throw RpcError(codes::kInternalError, "Internal error: the job crashed");
+            });
+    addTool(taskTool("confirm_delete", "Asks the user to confirm before deleting a file", "optional",
+                     objectSchema({{"filename", {{"type", "string"}}}})),
+            [confirmSchema](const Json& args, Call& call) {
+              const std::string file = args.value("filename", std::string("the file"));
+              const Json reply = call.request(
+                  "elicitation/create", elicitation("Delete " + file + "?", confirmSchema)["params"]);
+              const Json content = reply.value("content", Json::object());
+              const bool confirmed = reply.value("action", std::string()) == "accept" && content.is_object() &&
+                                     content.value("confirm", false);
+              return textResult(confirmed ? "Deleted " + file : "Kept " + file);
+            });
+    addTool(taskTool("multi_input", "Asks two questions at once", "optional"), [](const Json&, Call& call) {
+      const Json answers = call.requestAll(
+          {{"first", elicitation("First question", objectSchema({{"answer", {{"type", "string"}}}}))},
+           {"second", elicitation("Second question", objectSchema({{"answer", {{"type", "string"}}}}))}});
+      return textResult("first=" + contentField(answers["first"], "answer") +
+                        ", second=" + contentField(answers["second"], "answer"));
+    });
+    const Json nameSchema = objectSchema({{"name", {{"type", "string"}}}}, {"name"});
+    addTool(taskTool("test_tool_with_task", "Asks for a name, then finishes the work as a task", "required"),
+            [nameSchema](const Json&, Call& call) {
+              const Json responses = inputResponses(call);
+              if (!responses.contains("user_name")) {
+                return inputRequired({{"user_name", elicitation("What is your name?", nameSchema)}});
+              }
+              const std::string name = contentField(responses["user_name"], "name");
+              call.releaseStream();
+              pause(300);
+              return textResult("Hello, " + name + "! The task is done.");
             });
   }
 

@@ -118,9 +118,15 @@ typedef struct pc_host {
    * clientInfo, clientCapabilities and principal (subject, name, email, roles,
    * groups, scopes, clientId). */
   void (*call_info)(pc_call* call, pc_buffer* out);
-  /* Hints that the call will be slow: on resumable transports the host may
-   * close the client's stream now and let it reconnect for the rest. */
+  /* Hints that the call will be slow. The host may let go of the client
+   * now: close a resumable stream so the client reconnects for the rest, or
+   * hand a client that supports tasks a task to poll. */
   void (*call_release_stream)(pc_call* call);
+  /* Several client requests at once: requests_json is {"key": {"method",
+   * "params"}, ...}. On PC_OK `results` holds {"key": {"result": {...}} or
+   * {"error": {...}}, ...} with every key. Status codes as for
+   * call_client_request. */
+  int32_t (*call_client_requests)(pc_call* call, pc_string requests_json, pc_buffer* results);
 } pc_host;
 
 /* Functions of a plugin that serves tools, resources, templates and prompts. */

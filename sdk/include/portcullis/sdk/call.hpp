@@ -2,6 +2,7 @@
 // Host services as C++ objects: Host for plugin-wide services, Call for the
 // services bound to one client request.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -102,6 +103,40 @@ class Call {
                        error.contains("data") ? error["data"] : Json());
       }
     }
+  }
+
+  // Asks the client several things at once ({"key": {"method", "params"}})
+  // and returns {"key": result} once every one is answered (a 2026-07-28
+  // client answers them in one round, a task parks until all arrive).
+  // Throws RpcError naming the first request the client refused.
+  Json requestAll(const Json& requests) const {
+    // Hosts older than this service get the requests one at a time.
+    if (host_->size < offsetof(pc_host, call_client_requests) + sizeof(host_->call_client_requests)) {
+      Json results = Json::object();
+      for (const auto& [key, value] : requests.items()) {
+        results[key] = request(value.value("method", std::string()), value.value("params", Json::object()));
+      }
+      return results;
+    }
+    const std::string text = requests.dump();
+    std::string reply;
+    pc_buffer out = detail::bufferFor(reply);
+    const int32_t status = host_->call_client_requests(call_, detail::view(text), &out);
+    if (status == PC_INPUT_REQUIRED) throw detail::InputRequiredSignal{};
+    if (status == PC_CANCELLED) throw detail::CancelledSignal{};
+    const Json parsed = Json::parse(reply, nullptr, false);
+    if (status != PC_OK || !parsed.is_object()) throw RpcError(codes::kInternalError, "client requests failed");
+    Json results = Json::object();
+    for (const auto& [key, value] : parsed.items()) {
+      if (value.contains("error")) {
+        const Json& e = value["error"];
+        throw RpcError(e.value("code", codes::kInternalError),
+                       key + ": " + e.value("message", std::string("refused by the client")),
+                       e.contains("data") ? e["data"] : Json());
+      }
+      results[key] = value.value("result", Json::object());
+    }
+    return results;
   }
 
   bool cancelled() const { return host_->call_cancelled(call_) != 0; }

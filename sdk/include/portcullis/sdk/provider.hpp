@@ -114,8 +114,8 @@ class PrimitiveProvider {
   }
 
  private:
-  // RFC 6570 level-1 templates: "{name}" matches one or more characters that
-  // are not '/', '?' or '#'.
+  // RFC 6570 templates: "{name}" matches one or more characters that are not
+  // '/', '?' or '#'; "{+name}" and "{#name}" match any characters.
   class UriTemplate {
    public:
     explicit UriTemplate(const std::string& text) {
@@ -129,8 +129,12 @@ class PrimitiveProvider {
           break;
         }
         pattern += escape(text.substr(pos, open - pos));
-        names_.push_back(text.substr(open + 1, close - open - 1));
-        pattern += "([^/?#]+)";
+        std::string name = text.substr(open + 1, close - open - 1);
+        // {+var} and {#var} (reserved expansion) may span '/'.
+        const bool reserved = !name.empty() && (name[0] == '+' || name[0] == '#');
+        if (reserved) name.erase(0, 1);
+        names_.push_back(name);
+        pattern += reserved ? "(.+)" : "([^/?#]+)";
         pos = close + 1;
       }
       pattern += "$";
