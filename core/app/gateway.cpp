@@ -19,9 +19,7 @@
 namespace portcullis::app {
 
 namespace {
-bool isLoopbackBind(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
+bool isLoopbackBind(const std::string& host) { return transport::Guards::isLoopbackName(host); }
 }  // namespace
 
 Gateway::Gateway(config::Config config) : config_(std::move(config)) {

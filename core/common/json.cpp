@@ -46,7 +46,8 @@ Value parse(std::string_view text, const ParseLimits& limits) {
   if (text.find('\0') != std::string_view::npos) throw ParseError("NUL byte in JSON text");
   Poco::JSON::Parser parser(new StrictHandler());
   parser.setAllowComments(false);
-  parser.setAllowNullByte(false);
+  // Raw NUL bytes were refused above; an escaped \u0000 is valid JSON.
+  parser.setAllowNullByte(true);
   parser.setDepth(static_cast<std::size_t>(limits.maxDepth));
   try {
     // Poco's handler cannot hold a scalar at the top level; parse it as the
@@ -169,7 +170,11 @@ std::optional<int64_t> getInt(const ObjectPtr& o, const std::string& key) {
   if (!o || !o->has(key)) return std::nullopt;
   const Value& v = o->get(key);
   if (!isInteger(v)) return std::nullopt;
-  return v.convert<int64_t>();
+  try {
+    return v.convert<int64_t>();
+  } catch (const Poco::Exception&) {
+    return std::nullopt;  // beyond the range of int64
+  }
 }
 
 std::optional<double> getNumber(const ObjectPtr& o, const std::string& key) {

@@ -2,9 +2,9 @@
 
 #include <cmath>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 
+#include "core/common/pattern.hpp"
 #include "core/common/text.hpp"
 
 namespace portcullis::common {
@@ -42,9 +42,28 @@ bool hasType(const Value& v, const std::string& type) {
   return typeOf(v) == type;
 }
 
+// JSON equality: numbers by value, objects regardless of member order.
 bool equalValues(const Value& a, const Value& b) {
   if (json::isNumber(a) && json::isNumber(b)) return a.convert<double>() == b.convert<double>();
   if (typeOf(a) != typeOf(b)) return false;
+  if (auto oa = json::asObject(a)) {
+    auto ob = json::asObject(b);
+    if (oa->size() != ob->size()) return false;
+    std::vector<std::string> names;
+    oa->getNames(names);
+    for (const auto& name : names) {
+      if (!ob->has(name) || !equalValues(oa->get(name), ob->get(name))) return false;
+    }
+    return true;
+  }
+  if (auto aa = json::asArray(a)) {
+    auto ab = json::asArray(b);
+    if (aa->size() != ab->size()) return false;
+    for (unsigned i = 0; i < aa->size(); ++i) {
+      if (!equalValues(aa->get(i), ab->get(i))) return false;
+    }
+    return true;
+  }
   return json::stringify(a) == json::stringify(b);
 }
 
@@ -168,12 +187,21 @@ class Validator {
       add(path, "must be at most " + std::to_string(*max) + " characters");
     }
     if (auto pattern = json::getString(s, "pattern")) {
-      try {
-        if (!std::regex_search(value, std::regex(*pattern, std::regex::ECMAScript))) {
+      switch (Pattern::search(*pattern, value)) {
+        case Pattern::Result::Match:
+          break;
+        case Pattern::Result::NoMatch:
           add(path, "must match the pattern " + *pattern);
+          break;
+        case Pattern::Result::TooComplex:
+          add(path, "could not be checked against the pattern " + *pattern + " (too much work)");
+          break;
+        case Pattern::Result::Invalid: {
+          const std::string why = Pattern::error(*pattern);
+          add(path, why.empty() ? "is not valid UTF-8"
+                                : "the schema's pattern " + *pattern + " is not a valid regular expression: " + why);
+          break;
         }
-      } catch (const std::regex_error&) {
-        add(path, "the schema's pattern " + *pattern + " is not a valid regular expression");
       }
     }
     if (auto format = json::getString(s, "format"); format && *format == "duration") {

@@ -50,9 +50,14 @@ class Reader {
   void string(const json::ObjectPtr& o, const char* key, std::string& target) {
     if (auto v = json::getString(o, key)) target = *v;
   }
+  // The schema accepts integral numbers written as 8.0 or 1e3 too.
   template <typename T>
   void integer(const json::ObjectPtr& o, const char* key, T& target) {
-    if (auto v = json::getInt(o, key)) target = static_cast<T>(*v);
+    if (auto v = json::getInt(o, key)) {
+      target = static_cast<T>(*v);
+    } else if (auto d = json::getNumber(o, key)) {
+      target = static_cast<T>(*d);
+    }
   }
   void boolean(const json::ObjectPtr& o, const char* key, bool& target) {
     if (auto v = json::getBool(o, key)) target = *v;

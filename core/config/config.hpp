@@ -56,7 +56,7 @@ struct TasksConfig {
   Millis ttl{3'600'000};
   Millis pollInterval{500};
   Millis syncWindow{100};
-  int workers = 16;
+  int workers = 64;
   size_t max = 10'000;
 };
 

@@ -1,6 +1,9 @@
 #include "core/config/yaml_document.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <string_view>
 #include <regex>
 #include <set>
 
@@ -25,6 +28,33 @@ int YamlDocument::lineOf(const std::string& path) const {
 }
 
 namespace {
+
+// [-+]?[0-9]+
+bool looksInteger(std::string_view t) {
+  if (!t.empty() && (t[0] == '-' || t[0] == '+')) t.remove_prefix(1);
+  return !t.empty() && std::all_of(t.begin(), t.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool looksNumber(std::string_view t) {
+  if (!t.empty() && (t[0] == '-' || t[0] == '+')) t.remove_prefix(1);
+  size_t i = 0;
+  size_t digits = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i, ++digits;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+    const size_t start = i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+    if (i == start) return false;
+  }
+  return i == t.size();
+}
 
 class Converter {
  public:
@@ -106,14 +136,12 @@ class Converter {
     static const std::set<std::string> nulls{"~", "null", "Null", "NULL", ""};
     static const std::set<std::string> trues{"true", "True", "TRUE"};
     static const std::set<std::string> falses{"false", "False", "FALSE"};
-    static const std::regex integer(R"([-+]?[0-9]+)");
-    static const std::regex number(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
     if (nulls.count(text) != 0U) return json::Value();
     if (trues.count(text) != 0U) return true;
     if (falses.count(text) != 0U) return false;
     try {
-      if (std::regex_match(text, integer)) return static_cast<int64_t>(std::stoll(text));
-      if (std::regex_match(text, number)) return std::stod(text);
+      if (looksInteger(text)) return static_cast<int64_t>(std::stoll(text));
+      if (looksNumber(text)) return std::stod(text);
     } catch (const std::out_of_range&) {
       fail(path, line, "number out of range");
     }

@@ -19,6 +19,14 @@ RequestCallContext::RequestCallContext(RequestScope& scope, const jsonrpc::Messa
 
 void RequestCallContext::progress(double progress, std::optional<double> total,
                                   const std::string& message) {
+  if (scope_.task) {
+    // A task has no stream: its progress shows in its status message.
+    std::string text = message.empty() ? "Working" : message;
+    text += " (" + json::stringify(json::Value(progress));
+    if (total) text += "/" + json::stringify(json::Value(*total));
+    scope_.task->setStatusMessage(text + ")");
+    return;
+  }
   if (progressToken_.isEmpty() || !scope_.stream) return;
   json::ObjectPtr params = json::makeObject();
   params->set("progressToken", progressToken_);

@@ -1,7 +1,7 @@
 #include "core/mcp/catalog.hpp"
 
 #include <cctype>
-#include <regex>
+#include <algorithm>
 #include <set>
 
 #include "core/common/log.hpp"
@@ -65,8 +65,10 @@ std::string definitionProblem(ListKind kind, const json::ObjectPtr& definition) 
   auto key = json::getString(definition, keyField(kind));
   if (!key || key->empty()) return std::string("missing \"") + keyField(kind) + "\"";
   if (kind == ListKind::Tools) {
-    static const std::regex validName("^[A-Za-z0-9_./-]{1,128}$");
-    if (!std::regex_match(*key, validName)) return "tool name \"" + *key + "\" is not allowed";
+    const bool validName = key->size() <= 128 && std::all_of(key->begin(), key->end(), [](unsigned char c) {
+      return std::isalnum(c) != 0 || c == '_' || c == '.' || c == '/' || c == '-';
+    });
+    if (!validName) return "tool name \"" + key->substr(0, 140) + "\" is not allowed";
     if (!objectSchema(definition, "inputSchema")) return "inputSchema must be an object schema";
     if (definition->has("outputSchema") && !objectSchema(definition, "outputSchema")) {
       return "outputSchema must be an object schema";
@@ -277,6 +279,15 @@ std::shared_ptr<CatalogView> Catalog::build(const std::vector<Source>& sources,
           continue;
         }
         const std::string key = *json::getString(definition, keyField(kind));
+        std::vector<HeaderParam> headerParams;
+        if (kind == ListKind::Tools) {
+          std::string headerProblem;
+          headerParams = headerParamsOf(json::getObject(definition, "inputSchema"), headerProblem);
+          if (!headerProblem.empty()) {
+            log.warning("%s: tool \"%s\" skipped: %s", source.provider->name(), key, headerProblem);
+            continue;
+          }
+        }
         if (!seen.insert(key).second) {
           log.warning("%s: %s \"%s\" is already served by another plugin; skipped",
                       source.provider->name(), std::string(kindName(kind)), key);
@@ -284,6 +295,7 @@ std::shared_ptr<CatalogView> Catalog::build(const std::vector<Source>& sources,
         }
         CatalogEntry entry;
         entry.key = key;
+        entry.headerParams = std::move(headerParams);
         if (kind == ListKind::Tools && definition->has("execution")) {
           // Task support is the server's business under the tasks extension;
           // the 2025-11-25 field would promise clients a task API they
@@ -297,12 +309,6 @@ std::shared_ptr<CatalogView> Catalog::build(const std::vector<Source>& sources,
         entry.definitionJson = json::stringify(definition);
         entry.provider = source.provider;
         if (kind == ListKind::Tools) {
-          std::string headerProblem;
-          entry.headerParams = headerParamsOf(json::getObject(definition, "inputSchema"), headerProblem);
-          if (!headerProblem.empty()) {
-            log.warning("%s: tool \"%s\" skipped: %s", source.provider->name(), key, headerProblem);
-            continue;
-          }
           entry.inputSchema =
               std::make_shared<common::JsonSchema>(json::Value(json::getObject(definition, "inputSchema")));
         }

@@ -102,7 +102,12 @@ std::shared_ptr<PendingRequest> Session::expectReply(int64_t id) {
 
 bool Session::resolveReply(const jsonrpc::Message& response) {
   if (!json::isInteger(response.id)) return false;
-  const int64_t id = response.id.convert<int64_t>();
+  int64_t id = 0;
+  try {
+    id = response.id.convert<int64_t>();
+  } catch (const Poco::Exception&) {
+    return false;  // not an id this server issued
+  }
   std::shared_ptr<PendingRequest> pending;
   {
     std::lock_guard lock(mutex_);

@@ -186,6 +186,13 @@ void Task::answer(const json::ObjectPtr& responses) {
   if (any) cv_.notify_all();
 }
 
+void Task::setStatusMessage(std::string message) {
+  std::lock_guard lock(mutex_);
+  if (status_ != Status::Working) return;
+  statusMessage_ = std::move(message);
+  touch();
+}
+
 void Task::release() {
   released_ = true;
   changed();
@@ -205,9 +212,7 @@ void Task::cancel() {
   changed();
 }
 
-TaskStore::TaskStore(TaskOptions options) : options_(options) {
-  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { worker(); });
-}
+TaskStore::TaskStore(TaskOptions options) : options_(options) {}
 
 TaskStore::~TaskStore() { stop(); }
 
@@ -237,7 +242,9 @@ std::shared_ptr<Task> TaskStore::create(const std::string& owner) {
 std::shared_ptr<Task> TaskStore::find(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto it = tasks_.find(id);
-  return it == tasks_.end() ? nullptr : it->second;
+  // Past its TTL a task is gone, even before the sweeper removes it.
+  if (it == tasks_.end() || it->second->expired(Task::Clock::now())) return nullptr;
+  return it->second;
 }
 
 void TaskStore::remove(const std::string& id) {
@@ -272,6 +279,11 @@ void TaskStore::run(std::function<void()> work) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(work));
+    // Threads are started as work arrives, up to tasks.workers; a task
+    // waiting for the client holds its thread, so idle ones are counted.
+    if (idle_ < queue_.size() && workers_.size() < static_cast<size_t>(std::max(1, options_.workers))) {
+      workers_.emplace_back([this] { worker(); });
+    }
   }
   workCv_.notify_one();
 }
@@ -281,7 +293,9 @@ void TaskStore::worker() {
     std::function<void()> work;
     {
       std::unique_lock lock(mutex_);
+      ++idle_;
       workCv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      --idle_;
       if (queue_.empty()) return;
       work = std::move(queue_.front());
       queue_.pop_front();

@@ -33,7 +33,7 @@ struct TaskOptions {
   // instead of the result.
   std::chrono::milliseconds syncWindow{100};
   size_t maxTasks = 10'000;
-  int workers = 16;
+  int workers = 64;  // at most; started as needed
 };
 
 class Task {
@@ -67,6 +67,9 @@ class Task {
   void answer(const json::ObjectPtr& responses);
   // Marks the task cancelled (if it is not finished) and signals the worker.
   void cancel();
+
+  // Shown to the client while the task runs (progress, for instance).
+  void setStatusMessage(std::string message);
 
   // The call will be slow: hand the client the task now.
   void release();
@@ -126,6 +129,7 @@ class TaskStore {
   std::condition_variable workCv_;
   std::deque<std::function<void()>> queue_;
   std::vector<std::thread> workers_;
+  size_t idle_ = 0;
   bool stopping_ = false;
 };
 

@@ -1,23 +1,12 @@
 #pragma once
-// Matching of RFC 6570 URI templates against concrete URIs, for routing
-// resources/read and completion to the provider that owns a template. Level 1
-// expressions "{var}" match one or more characters other than '/', '?' and
-// '#'; "{+var}" (reserved expansion) also matches '/'.
+// URI template matching for routing resources/read and completion to the
+// provider that owns a template. The matcher itself is the SDK's
+// dependency-free one, so the server and plugins agree on every match.
 
-#include <regex>
-#include <string>
+#include "portcullis/sdk/uri_template.hpp"
 
 namespace portcullis::mcp {
 
-class UriTemplate {
- public:
-  explicit UriTemplate(std::string text);
-  bool matches(const std::string& uri) const;
-  const std::string& text() const { return text_; }
-
- private:
-  std::string text_;
-  std::regex regex_;
-};
+using UriTemplate = portcullis::sdk::UriTemplate;
 
 }  // namespace portcullis::mcp

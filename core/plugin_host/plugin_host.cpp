@@ -178,7 +178,7 @@ void PluginHost::checkConfig(const config::PluginDecl& decl, const config::Confi
                                         e.what()}});
   }
   for (const auto& issue : schema->validate(decl.config, decl.path + ".config")) {
-    issues.push_back({issue.path, config.document.lineOf(issue.path), issue.message});
+    issues.push_back({issue.path, config.document.lineOf(issue.path), where(decl) + ": " + issue.message});
   }
   if (!issues.empty()) throw common::ConfigError("", issues);
 }
@@ -193,6 +193,10 @@ PluginReport PluginHost::inspect(const config::PluginDecl& decl, const config::C
     report.abiVersion = std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor);
     report.pluginVersion = d->version != nullptr ? d->version : "";
     checkConfig(decl, config, *library);
+    if (decl.kind == "identity") {
+      throw common::ConfigError("", {{decl.path + ".kind", 0,
+                                      where(decl) + ": identity plugins are not supported by this server yet"}});
+    }
   } catch (const common::ConfigError& e) {
     std::string reasons;
     for (auto issue : e.issues()) {

@@ -133,7 +133,10 @@ int32_t callClientRequests(pc_call* call, pc_string requestsJson, pc_buffer* out
     write(json::stringify(results));
     return PC_OK;
   } catch (const json::ParseError& e) {
-    write(jsonrpc::errorResponse({}, jsonrpc::codes::kInvalidParams, std::string("requests are not a JSON object: ") + e.what()));
+    json::ObjectPtr error = json::makeObject();
+    error->set("code", jsonrpc::codes::kInvalidParams);
+    error->set("message", std::string("requests are not a JSON object: ") + e.what());
+    write(json::stringify(error));
     return PC_ERROR;
   } catch (const std::exception& e) {
     return PC_ERROR;

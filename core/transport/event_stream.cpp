@@ -17,15 +17,17 @@ std::string sseEvent(std::string_view data, std::string_view id, std::string_vie
     frame += id;
     frame += '\n';
   }
-  // A data line may not contain a line break; split where one occurs.
+  // A data line may not contain a line break (LF, CR or CRLF); split where
+  // one occurs so nothing in the data can start a field of its own.
   size_t start = 0;
   while (true) {
-    const size_t end = data.find('\n', start);
+    size_t end = data.find_first_of("\r\n", start);
     frame += "data: ";
     frame += data.substr(start, end == std::string_view::npos ? end : end - start);
     frame += '\n';
     if (end == std::string_view::npos) break;
     start = end + 1;
+    if (data[end] == '\r' && start < data.size() && data[start] == '\n') ++start;
   }
   frame += '\n';
   return frame;
@@ -47,7 +49,14 @@ EventStream::~EventStream() {
 }
 
 bool EventStream::deliver(const std::string& frame) {
-  if (sink_ == 0) return false;
+  if (sink_ == 0) {
+    // Held until the first connection arrives (bounded like a stream queue).
+    if (!attachedOnce_ && early_.size() < 1024) {
+      early_.push_back(frame);
+      return true;
+    }
+    return false;
+  }
   if (!hub_.send(sink_, frame)) {
     sink_ = 0;
     return false;
@@ -94,6 +103,16 @@ void EventStream::attach(StreamHub::Id sink, std::optional<uint64_t> afterSeq) {
   std::lock_guard lock(mutex_);
   if (sink_ != 0 && sink_ != sink) hub_.finish(sink_);
   sink_ = sink;
+  if (!attachedOnce_) {
+    attachedOnce_ = true;
+    // Resumable streams replay from their history instead.
+    if (!afterSeq && !options_.resumable) {
+      for (const auto& frame : early_) {
+        if (!deliver(frame)) break;
+      }
+    }
+    early_.clear();
+  }
   if (afterSeq) {
     for (const auto& event : history_) {
       if (event.seq > *afterSeq && !deliver(event.frame)) return;

@@ -69,6 +69,8 @@ class EventStream : public mcp::Outbound, public std::enable_shared_from_this<Ev
     std::string frame;
   };
   bool deliver(const std::string& frame);  // caller holds mutex_
+  std::deque<std::string> early_;  // frames sent before the first sink arrived
+  bool attachedOnce_ = false;
 
   StreamHub& hub_;
   const std::string id_;

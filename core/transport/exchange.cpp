@@ -119,7 +119,7 @@ std::optional<std::string> Exchange::readBody() {
   auto fail = [this](int status, const std::string& message) {
     closeAfterResponse();
     std::string body = R"({"jsonrpc":"2.0","id":null,"error":{"code":)";
-    body += status == 413 ? "-32600" : "-32700";
+    body += status == 413 ? "-32600" : status == 408 ? "-32000" : "-32700";
     body += R"(,"message":)";
     common::json::appendQuoted(body, message);
     body += "}}";

@@ -87,9 +87,19 @@ bool Guards::admit(Exchange& exchange) const {
 void Guards::preflight(Exchange& exchange, const std::string& methods) const {
   if (!admit(exchange)) return;
   exchange.setHeader("Access-Control-Allow-Methods", methods);
-  exchange.setHeader("Access-Control-Allow-Headers",
-                     "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, "
-                     "Mcp-Method, Mcp-Name, Last-Event-ID");
+  std::string allowed =
+      "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, "
+      "Last-Event-ID";
+  // Mcp-Param-{Name} headers cannot be listed in advance: echo those the
+  // browser asks for.
+  for (const auto& requested : common::split(exchange.header("Access-Control-Request-Headers").value_or(""), ',')) {
+    const std::string name(common::trim(requested));
+    if (name.size() > 10 && common::iequals(name.substr(0, 10), "mcp-param-") && common::isHeaderSafe(name) &&
+        name.find_first_of(" \t:,") == std::string::npos) {
+      allowed += ", " + name;
+    }
+  }
+  exchange.setHeader("Access-Control-Allow-Headers", allowed);
   exchange.setHeader("Access-Control-Max-Age", "600");
   exchange.respondEmpty(204);
 }
@@ -99,7 +109,17 @@ bool listsMediaType(const std::string& header, const std::string& wanted) {
   for (const auto& part : common::split(header, ',')) {
     std::string type = std::string(common::trim(part));
     const size_t semi = type.find(';');
-    if (semi != std::string::npos) type = std::string(common::trim(type.substr(0, semi)));
+    if (semi != std::string::npos) {
+      // "q=0" means not acceptable.
+      for (const auto& param : common::split(type.substr(semi + 1), ';')) {
+        const std::string p = toLower(std::string(common::trim(param)));
+        if (p == "q=0" || p == "q=0." || p == "q=0.0" || p == "q=0.00" || p == "q=0.000") {
+          type.clear();
+        }
+      }
+      if (type.empty()) continue;
+      type = std::string(common::trim(type.substr(0, semi)));
+    }
     type = toLower(type);
     if (type == wanted || type == "*/*") return true;
     if (type.size() > 2 && type.compare(type.size() - 2, 2, "/*") == 0 &&

@@ -87,7 +87,14 @@ class HttpServer::Connection : public Poco::Net::TCPServerConnection {
   static void reject(Poco::Net::StreamSocket& s, int status, const std::string& problem) {
     common::logger("transport").debug("rejected request: %d %s", status, problem);
     std::string body = R"({"error":")";
-    body += status == 408 ? "request_timeout" : "bad_request";
+    switch (status) {
+      case 408: body += "request_timeout"; break;
+      case 414: body += "uri_too_long"; break;
+      case 431: body += "request_header_fields_too_large"; break;
+      case 501: body += "not_implemented"; break;
+      case 505: body += "http_version_not_supported"; break;
+      default: body += "bad_request";
+    }
     body += R"(","error_description":)";
     common::json::appendQuoted(body, problem);
     body += "}";
@@ -124,7 +131,7 @@ void HttpServer::start() {
   Poco::Net::ServerSocket socket;
   try {
     const Poco::Net::SocketAddress address(options_.host, options_.port);
-    socket.bind(address, true);
+    socket.bind(address, true, false);  // SO_REUSEADDR, not SO_REUSEPORT
     socket.listen(1024);
   } catch (const Poco::Exception& e) {
     throw common::StartupError("cannot listen on " + options_.host + ":" +

@@ -74,7 +74,7 @@ void LegacySseEndpoint::openStream(Exchange& exchange) {
                                        });
   if (sink == 0) {
     sessions_.remove(id);
-    socket.close();
+    refuseStream(socket);
     return;
   }
   stream->attach(sink, std::nullopt);
@@ -93,8 +93,11 @@ void LegacySseEndpoint::postMessage(Exchange& exchange) {
     return;
   }
   auto session = sessions_.find(*sessionId);
-  auto stream = session ? session->notificationStream() : nullptr;
-  if (!session || !stream) {
+  // Only sessions opened by GET /sse; a Streamable HTTP session's GET stream
+  // must never carry responses.
+  const bool ours = session && std::dynamic_pointer_cast<StreamCloser>(session->attachment());
+  auto stream = ours ? session->notificationStream() : nullptr;
+  if (!stream) {
     exchange.respondJson(404, transportError(-32001, "Session not found"));
     return;
   }
@@ -107,7 +110,11 @@ void LegacySseEndpoint::postMessage(Exchange& exchange) {
     exchange.respondJson(400, transportError(e.code(), e.what()));
     return;
   }
-  // Accepted now; the answers travel on the stream.
+  // Accepted now; the answers travel on the stream. The work below keeps
+  // this thread, so the connection is closed: a client that sends its
+  // answer to a server request over a reused connection would otherwise
+  // wait for a thread that is waiting for that very answer.
+  exchange.closeAfterResponse();
   exchange.respond(202, "text/plain", "Accepted");
   session->touch();
   for (const auto& m : body.messages) {

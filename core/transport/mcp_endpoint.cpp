@@ -1,5 +1,7 @@
 #include "core/transport/mcp_endpoint.hpp"
 
+#include <charconv>
+
 #include "core/common/random.hpp"
 #include "core/common/text.hpp"
 #include "core/mcp/versions.hpp"
@@ -76,10 +78,12 @@ std::string checkParamHeaders(Exchange& exchange, const std::vector<mcp::HeaderP
     } else if (json::isBool(value)) {
       expected = value.extract<bool>() ? "true" : "false";
     } else if (json::isNumber(value)) {
-      try {
-        if (std::stod(*decoded) == value.convert<double>()) continue;
-      } catch (const std::exception&) {
-      }
+      // Compared as numbers, but the header must be a plain decimal number.
+      double parsed = 0;
+      const char* begin = decoded->data();
+      const char* end = begin + decoded->size();
+      const auto [ptr, ec] = std::from_chars(begin, end, parsed, std::chars_format::fixed);
+      if (!decoded->empty() && ec == std::errc() && ptr == end && parsed == value.convert<double>()) continue;
       return name + " header does not match the body";
     } else {
       return name + " mirrors a parameter that is not a string, integer or boolean";
@@ -261,6 +265,7 @@ void McpEndpoint::postModern(Exchange& exchange, const Message& message,
   if (reply.kind == mcp::Reply::Kind::Error) {
     if (reply.errorCode == codes::kMethodNotFound) status = 404;
     if (reply.errorCode == codes::kMissingClientCapability) status = 400;
+    if (reply.errorCode == codes::kServerError) status = 503;  // out of sessions or tasks
   }
   exchange.respondJson(status, reply.body);
 }
@@ -277,27 +282,27 @@ void McpEndpoint::listen(Exchange& exchange, const Message& message, mcp::Reques
     reject(exchange, 503, codes::kServerError, "Too many open streams; try again later", message.id);
     return;
   }
+  // The acknowledgement is the first message, and every change after it must
+  // arrive: both are held by the stream until its connection is attached.
+  auto stream = std::make_shared<EventStream>(hub_, common::randomHex(8), EventStreamOptions{});
+  stream->send(jsonrpc::notification("notifications/subscriptions/acknowledged",
+                                     dispatcher_.listenAcknowledgement(filter, message.id)));
+  mcp::ChangeFeed& feed = dispatcher_.feed();
+  const uint64_t listenerId = feed.addListener(message.id, filter, stream);
   std::string head;
   Poco::Net::StreamSocket socket = exchange.detach(200, "text/event-stream", head);
-  auto stream = std::make_shared<EventStream>(hub_, common::randomHex(8), EventStreamOptions{});
-  auto listenerId = std::make_shared<std::atomic<uint64_t>>(0);
   std::weak_ptr<EventStream> weak = stream;
-  mcp::ChangeFeed& feed = dispatcher_.feed();
   const StreamHub::Id sink = hub_.open(socket, std::move(head), exchange.http11(),
                                        [weak, listenerId, &feed](StreamHub::Id id) {
                                          if (auto s = weak.lock()) s->sinkClosed(id);
-                                         if (const uint64_t l = listenerId->load()) feed.removeListener(l);
+                                         feed.removeListener(listenerId);
                                        });
   if (sink == 0) {
-    socket.close();
+    feed.removeListener(listenerId);
+    refuseStream(socket);
     return;
   }
   stream->attach(sink, std::nullopt);
-  stream->send(jsonrpc::notification("notifications/subscriptions/acknowledged",
-                                     dispatcher_.listenAcknowledgement(filter, message.id)));
-  listenerId->store(feed.addListener(message.id, filter, stream));
-  // The client may already have gone between open() and addListener().
-  if (!stream->connected()) feed.removeListener(listenerId->load());
 }
 
 void McpEndpoint::initialize(Exchange& exchange, const Message& message) {
@@ -335,6 +340,10 @@ void McpEndpoint::postLegacy(Exchange& exchange, const jsonrpc::Body& body,
       return;
     }
   }
+  if (!body.batch && first.kind == jsonrpc::Kind::Invalid) {
+    reject(exchange, 400, codes::kInvalidRequest, "Invalid Request: " + first.problem, first.id);
+    return;
+  }
   const auto sessionId = exchange.header(kSessionHeader);
   if (!sessionId) {
     reject(exchange, 400, codes::kServerError, "Bad Request: Mcp-Session-Id header is required",
@@ -342,7 +351,7 @@ void McpEndpoint::postLegacy(Exchange& exchange, const jsonrpc::Body& body,
     return;
   }
   auto session = sessions_.find(*sessionId);
-  if (!session) {
+  if (!session || !streamsOf(session)) {  // unknown, or a legacy /sse session
     reject(exchange, 404, -32001, "Session not found", body.batch ? json::Value() : first.id);
     return;
   }
@@ -455,7 +464,7 @@ void McpEndpoint::get(Exchange& exchange) {
     return;
   }
   auto session = sessions_.find(*sessionId);
-  if (!session) {
+  if (!session || !streamsOf(session)) {
     reject(exchange, 404, -32001, "Session not found");
     return;
   }
@@ -464,10 +473,6 @@ void McpEndpoint::get(Exchange& exchange) {
     return;
   }
   auto streams = streamsOf(session);
-  if (!streams) {
-    reject(exchange, 400, codes::kServerError, "Bad Request: this session has no streams");
-    return;
-  }
   if (hub_.full()) {
     reject(exchange, 503, codes::kServerError, "Too many open streams; try again later");
     return;
@@ -505,7 +510,7 @@ void McpEndpoint::get(Exchange& exchange) {
     if (auto s = weak.lock()) s->sinkClosed(id);
   });
   if (sink == 0) {
-    socket.close();
+    refuseStream(socket);
     return;
   }
   stream->attach(sink, after);
@@ -520,7 +525,8 @@ void McpEndpoint::remove(Exchange& exchange) {
     reject(exchange, 400, codes::kServerError, "Bad Request: Mcp-Session-Id header is required");
     return;
   }
-  if (!sessions_.remove(*sessionId)) {
+  auto session = sessions_.find(*sessionId);
+  if (!session || !streamsOf(session) || !sessions_.remove(*sessionId)) {
     reject(exchange, 404, -32001, "Session not found");
     return;
   }

@@ -37,15 +37,13 @@ bool PostStream::upgrade() {
                                        });
   if (sink == 0) {
     failed_ = true;
-    try {
-      socket.close();
-    } catch (const Poco::Exception&) {
-    }
+    refuseStream(socket);
     return false;
   }
+  // Findable for Last-Event-ID before the first event id goes out.
+  if (registry_) registry_->add(stream);
   stream->attach(sink, std::nullopt);
   if (options_.prime) stream->sendRaw(ssePriming(stream->reserveEventId(), options_.retry));
-  if (registry_) registry_->add(stream);
   stream_ = std::move(stream);
   return true;
 }

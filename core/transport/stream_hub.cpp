@@ -173,11 +173,13 @@ bool StreamHub::send(Id id, std::string_view frame) {
   std::lock_guard lock(stream->mutex);
   if (stream->dead || stream->finishing) return false;
   appendChunk(stream->out, frame, stream->chunked);
-  if (stream->out.size() - stream->offset > options_.maxQueuedBytes) {
+  // Write first: the cap bounds what a slow reader leaves waiting, not the
+  // size of one message.
+  if (!flush(*stream)) {
+    stream->dead = true;
+  } else if (stream->out.size() - stream->offset > options_.maxQueuedBytes) {
     common::logger("transport").warning("dropping stream %Lu: the client reads too slowly",
                                         static_cast<unsigned long long>(id));
-    stream->dead = true;
-  } else if (!flush(*stream)) {
     stream->dead = true;
   }
   if (stream->dead) {
@@ -329,6 +331,19 @@ void StreamHub::run() {
       heartbeats();
       lastBeat = Clock::now();
     }
+  }
+}
+
+void refuseStream(Poco::Net::StreamSocket& socket) {
+  static const std::string kResponse =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 62\r\n"
+      "Connection: close\r\n\r\n{\"error\":\"unavailable\",\"error_description\":\"too many streams\"}";
+  try {
+    socket.setBlocking(true);
+    socket.sendBytes(kResponse.data(), static_cast<int>(kResponse.size()));
+    socket.shutdownSend();
+    socket.close();
+  } catch (const Poco::Exception&) {
   }
 }
 

@@ -80,4 +80,8 @@ class StreamHub {
   std::atomic<Id> nextId_{1};
 };
 
+// For a socket detached for a stream the hub then had no room for: answers
+// 503 (nothing was written yet) and closes it.
+void refuseStream(Poco::Net::StreamSocket& socket);
+
 }  // namespace portcullis::transport

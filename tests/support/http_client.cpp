@@ -102,6 +102,24 @@ SseStream::SseStream(uint16_t port, const std::string& method, const std::string
   if (!chunked_) {
     buffer_ = raw_;
     raw_.clear();
+  } else {
+    decodeChunks();  // body bytes that came with the head
+  }
+}
+
+void SseStream::decodeChunks() {
+  while (true) {
+    const size_t lineEnd = raw_.find("\r\n");
+    if (lineEnd == std::string::npos) break;
+    const size_t size = std::stoul(raw_.substr(0, lineEnd), nullptr, 16);
+    if (size == 0) {
+      ended_ = true;
+      raw_.clear();
+      break;
+    }
+    if (raw_.size() < lineEnd + 2 + size + 2) break;
+    buffer_.append(raw_, lineEnd + 2, size);
+    raw_.erase(0, lineEnd + 2 + size + 2);
   }
 }
 
@@ -121,27 +139,13 @@ bool SseStream::fill(std::chrono::steady_clock::time_point until) {
       ended_ = true;
       return false;
     }
+
     if (status_ == 0 || chunked_) {
       raw_.append(data, static_cast<size_t>(n));
     } else {
       buffer_.append(data, static_cast<size_t>(n));
     }
-    if (status_ != 0 && chunked_) {
-      // De-chunk whatever complete chunks arrived.
-      while (true) {
-        const size_t lineEnd = raw_.find("\r\n");
-        if (lineEnd == std::string::npos) break;
-        const size_t size = std::stoul(raw_.substr(0, lineEnd), nullptr, 16);
-        if (size == 0) {
-          ended_ = true;
-          raw_.clear();
-          break;
-        }
-        if (raw_.size() < lineEnd + 2 + size + 2) break;
-        buffer_.append(raw_, lineEnd + 2, size);
-        raw_.erase(0, lineEnd + 2 + size + 2);
-      }
-    }
+    if (status_ != 0 && chunked_) decodeChunks();
     return true;
   }
   return false;
@@ -156,7 +160,17 @@ std::optional<std::string> SseStream::nextLine(std::chrono::steady_clock::time_p
       if (!line.empty() && line.back() == '\r') line.pop_back();
       return line;
     }
-    if (ended_ || !fill(until)) return std::nullopt;
+    // A stream that ended may still have complete lines buffered.
+    if (ended_) {
+      if (buffer_.empty()) return std::nullopt;
+      std::string rest;
+      rest.swap(buffer_);
+      return rest;
+    }
+    if (!fill(until)) {
+      if (ended_ && !buffer_.empty()) continue;
+      return std::nullopt;
+    }
   }
 }
 

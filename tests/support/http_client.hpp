@@ -58,6 +58,7 @@ class SseStream {
 
  private:
   bool fill(std::chrono::steady_clock::time_point until);
+  void decodeChunks();
   std::optional<std::string> nextLine(std::chrono::steady_clock::time_point until);
 
   Poco::Net::StreamSocket socket_;

@@ -6,13 +6,13 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "portcullis/sdk/call.hpp"
 #include "portcullis/sdk/content.hpp"
+#include "portcullis/sdk/uri_template.hpp"
 
 namespace portcullis::sdk {
 
@@ -114,54 +114,6 @@ class PrimitiveProvider {
   }
 
  private:
-  // RFC 6570 templates: "{name}" matches one or more characters that are not
-  // '/', '?' or '#'; "{+name}" and "{#name}" match any characters.
-  class UriTemplate {
-   public:
-    explicit UriTemplate(const std::string& text) {
-      std::string pattern = "^";
-      size_t pos = 0;
-      while (pos < text.size()) {
-        const size_t open = text.find('{', pos);
-        const size_t close = open == std::string::npos ? open : text.find('}', open);
-        if (close == std::string::npos) {
-          pattern += escape(text.substr(pos));
-          break;
-        }
-        pattern += escape(text.substr(pos, open - pos));
-        std::string name = text.substr(open + 1, close - open - 1);
-        // {+var} and {#var} (reserved expansion) may span '/'.
-        const bool reserved = !name.empty() && (name[0] == '+' || name[0] == '#');
-        if (reserved) name.erase(0, 1);
-        names_.push_back(name);
-        pattern += reserved ? "(.+)" : "([^/?#]+)";
-        pos = close + 1;
-      }
-      pattern += "$";
-      regex_ = std::regex(pattern);
-    }
-
-    bool match(const std::string& uri, std::map<std::string, std::string>& variables) const {
-      std::smatch m;
-      if (!std::regex_match(uri, m, regex_)) return false;
-      for (size_t i = 0; i < names_.size(); ++i) variables[names_[i]] = m[i + 1].str();
-      return true;
-    }
-
-   private:
-    static std::string escape(const std::string& literal) {
-      static const std::string special = R"(\^$.|?*+()[]{})";
-      std::string out;
-      for (char c : literal) {
-        if (special.find(c) != std::string::npos) out += '\\';
-        out += c;
-      }
-      return out;
-    }
-    std::regex regex_;
-    std::vector<std::string> names_;
-  };
-
   struct Tool {
     Json definition;
     ToolHandler handler;
