@@ -17,7 +17,10 @@
 -- Counting per connection. wrk tells a script nothing about which connection
 -- a request or a response belongs to, so each connection carries a token:
 -- the JSON-RPC id of its request (also sent as X-Bench-Token, which the
--- nginx ceiling copies into its canned reply). A connection sends its next
+-- nginx ceiling copies into its canned reply). Thread i (1-based) uses the
+-- tokens 100 + i + 16n, so no two requests in flight share an id, which
+-- a session requires; with -c64 -t2 they stay three digits long and the
+-- nginx reply exactly 80 bytes. A connection sends its next
 -- request only after its reply arrived, so response() hands the reply's
 -- token back and the next request() takes it again; a connection's first
 -- request takes a fresh token. A connection that never gets a reply keeps a
@@ -39,11 +42,13 @@ local counts = {}      -- token -> completed requests, mirrored in globals
                        -- c<token> for done() (thread:get copies numbers)
 local queue = {}       -- tokens handed back by response(), oldest first
 local qhead, qtail = 1, 0
-local nextToken = 101  -- three digits keeps the nginx reply exactly 80 bytes
+local kStride = 16      -- at most 16 wrk threads
+local nextToken = nil  -- set on the first request, from threadIndex
 local requests = {}    -- token -> formatted request
 local names = setmetatable({}, {__index = function(t, k) local v = "c" .. k; t[k] = v; return v end})
 -- Globals, read by done() through thread:get.
-firstToken, lastToken = 101, 100
+threadIndex = 1
+firstToken, lastToken = 0, -1
 badStatus, badBody, unknown = 0, 0, 0
 
 local function body(token)
@@ -81,6 +86,7 @@ local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("threadIndex", #threads)
   -- wrk calls request() once in the first thread's state before the run, to
   -- check the request; that call must not take a token.
   thread:set("verifyPending", #threads == 1)
@@ -105,8 +111,12 @@ function request()
     queue[qhead] = nil
     qhead = qhead + 1
   else
+    if not nextToken then
+      nextToken = 100 + threadIndex
+      firstToken = nextToken
+    end
     token = nextToken
-    nextToken = nextToken + 1
+    nextToken = nextToken + kStride
     counts[token] = 0
     _G["c" .. token] = 0
     lastToken = token
@@ -136,7 +146,7 @@ function done(summary_, latency, _)
   local bs, bb, un = 0, 0, 0
   for _, thread in ipairs(threads) do
     if not track then break end
-    for token = thread:get("firstToken"), thread:get("lastToken") do
+    for token = thread:get("firstToken"), thread:get("lastToken"), kStride do
       all[#all + 1] = thread:get("c" .. token)
     end
     bs = bs + (thread:get("badStatus") or 0)

@@ -15,8 +15,13 @@
 #   --modes "A B"        Portcullis protocol modes: modern (2026-07-28,
 #                        stateless) and/or session (2025-11-25 session);
 #                        default "modern session"
-#   --nginx-workers N    nginx worker_processes: a number or auto (default 1)
-#   --peer-http node|express   the peer's HTTP layer (default node)
+#   --nginx-workers "1 auto"  nginx worker_processes values, one nginx each
+#                        (default both: the first is "nginx", the other
+#                        nginx-wauto; the verdict uses the faster)
+#   --peer-http "node express"  the peers' HTTP layers: node (node:http, the
+#                        fastest) is "peer", the one the verdict uses;
+#                        express (the SDK's createMcpExpressApp) is measured
+#                        as peer-express for reference (default both)
 #   --peer-mode session|stateless  (default session)
 #   --no-plain           skip the runs with a plain wrk (no per-reply Lua
 #                        hook, so the client costs less): nginx-plain and
@@ -38,8 +43,8 @@ rounds=3
 connections=64
 threads=2
 modes="modern session"
-nginx_workers=1
-peer_http=node
+nginx_workers="1 auto"
+peer_http="node express"
 peer_mode=session
 perf=0
 plain=1
@@ -120,23 +125,28 @@ wait_for_port() {
 
 # nginx: one server block returning the canned reply. The JSON-RPC id is the
 # X-Bench-Token request header (three digits), so the reply is always 80
-# bytes and mcp-call.lua can count it per connection like the others.
+# bytes and mcp-call.lua can count it per connection like the others. One
+# nginx per worker_processes value named; the first is "nginx", others are
+# nginx-w<value>.
 TEXT=hello
-NGINX_PORT=$(free_port)
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes $nginx_workers;
+NGINX_NAMES=(); NGINX_URLS=(); NGINX_PIDS=()
+for workers in $nginx_workers; do
+  port=$(free_port)
+  dir="$WORK/nginx-$workers"
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes $workers;
 daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path $WORK/nginx/body;
+  client_body_temp_path $dir/body;
   keepalive_requests 100000000;
   keepalive_timeout 300s;
   server {
-    listen 127.0.0.1:$NGINX_PORT;
+    listen 127.0.0.1:$port;
     location / {
       default_type application/json;
       return 200 '{"jsonrpc":"2.0","id":\$http_x_bench_token,"result":{"content":[{"type":"text","text":"$TEXT"}]}}';
@@ -144,12 +154,16 @@ http {
   }
 }
 EOF
-nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
-NGINX_PID=$!
-PIDS+=("$NGINX_PID")
-wait_for_port "$NGINX_PORT"
-canned=$(curl -s -H 'X-Bench-Token: 101' -d '{}' "http://127.0.0.1:$NGINX_PORT/mcp")
-[ "${#canned}" = 80 ] || { echo "run.sh: the nginx reply is ${#canned} bytes, not 80: $canned" >&2; exit 2; }
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" &
+  pid=$!
+  PIDS+=("$pid")
+  wait_for_port "$port"
+  canned=$(curl -s -H 'X-Bench-Token: 101' -d '{}' "http://127.0.0.1:$port/mcp")
+  [ "${#canned}" = 80 ] || { echo "run.sh: the nginx reply is ${#canned} bytes, not 80: $canned" >&2; exit 2; }
+  if [ ${#NGINX_NAMES[@]} = 0 ]; then NGINX_NAMES+=(nginx); else NGINX_NAMES+=("nginx-w$workers"); fi
+  NGINX_URLS+=("http://127.0.0.1:$port/mcp")
+  NGINX_PIDS+=("$pid")
+done
 
 # Portcullis on config/examples/open.yaml (logging: warning), port chosen by
 # the kernel, data in the temp dir.
@@ -160,12 +174,18 @@ PC_PID=$!
 PIDS+=("$PC_PID")
 PC_URL=$(wait_for_line "$WORK/portcullis/out.log" 'http://127\.0\.0\.1:[0-9]+/mcp' "$PC_PID")
 
-# The TypeScript SDK peer.
-"$NODE" "$BENCH_DIR/peer-server.mjs" --port 0 --mode "$peer_mode" --http "$peer_http" >"$WORK/peer.log" 2>&1 &
-PEER_PID=$!
-PIDS+=("$PEER_PID")
-PEER_PORT=$(wait_for_line "$WORK/peer.log" 'listening on [0-9]+' "$PEER_PID" | awk '{print $3}')
-PEER_URL="http://127.0.0.1:$PEER_PORT/mcp"
+# The TypeScript SDK peers: the first HTTP layer named is "peer", the one
+# the verdict uses; any other is measured too, as peer-<layer>.
+PEER_NAMES=(); PEER_URLS=(); PEER_PIDS=()
+for layer in $peer_http; do
+  "$NODE" "$BENCH_DIR/peer-server.mjs" --port 0 --mode "$peer_mode" --http "$layer" >"$WORK/peer-$layer.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  port=$(wait_for_line "$WORK/peer-$layer.log" 'listening on [0-9]+' "$pid" | awk '{print $3}')
+  if [ ${#PEER_NAMES[@]} = 0 ]; then PEER_NAMES+=(peer); else PEER_NAMES+=("peer-$layer"); fi
+  PEER_URLS+=("http://127.0.0.1:$port/mcp")
+  PEER_PIDS+=("$pid")
+done
 
 # A 2025-11-25 session: initialize once, then notifications/initialized.
 # Prints the Mcp-Session-Id.
@@ -182,28 +202,36 @@ open_session() {
   echo "$sid"
 }
 
-PC_SESSION=$(open_session "$PC_URL")
-PEER_SESSION=""
-[ "$peer_mode" = session ] && PEER_SESSION=$(open_session "$PEER_URL")
+close_session() {
+  curl -s -o /dev/null -X DELETE -H "Mcp-Session-Id: $2" -H 'MCP-Protocol-Version: 2025-11-25' "$1" || true
+}
 
-# Targets, in the order each round runs them: name|url|protocol|session|pid|track
-NGINX_URL="http://127.0.0.1:$NGINX_PORT/mcp"
-TARGETS=("nginx|$NGINX_URL|modern||$NGINX_PID|1")
+# Targets, in the order each round runs them: name|url|protocol|pid|track.
+# A session target gets a fresh session for each run, closed afterwards:
+# one session per run, and the SDK peer's per-request leak in JSON-response
+# mode (typescript-sdk issue #2559) does not build up across runs.
+TARGETS=()
+for i in "${!NGINX_NAMES[@]}"; do
+  TARGETS+=("${NGINX_NAMES[$i]}|${NGINX_URLS[$i]}|modern|${NGINX_PIDS[$i]}|1")
+done
 for m in $modes; do
   case "$m" in
-    modern) TARGETS+=("portcullis-2026-07-28|$PC_URL|modern||$PC_PID|1") ;;
-    session) TARGETS+=("portcullis-2025-11-25|$PC_URL|session|$PC_SESSION|$PC_PID|1") ;;
+    modern) TARGETS+=("portcullis-2026-07-28|$PC_URL|modern|$PC_PID|1") ;;
+    session) TARGETS+=("portcullis-2025-11-25|$PC_URL|session|$PC_PID|1") ;;
     *) echo "run.sh: unknown mode $m" >&2; exit 2 ;;
   esac
 done
-if [ "$peer_mode" = session ]; then
-  TARGETS+=("peer|$PEER_URL|session|$PEER_SESSION|$PEER_PID|1")
-else
-  TARGETS+=("peer|$PEER_URL|modern||$PEER_PID|1")  # the SDK ignores the 2026 headers and _meta
-fi
+for i in "${!PEER_NAMES[@]}"; do
+  if [ "$peer_mode" = session ]; then
+    TARGETS+=("${PEER_NAMES[$i]}|${PEER_URLS[$i]}|session|${PEER_PIDS[$i]}|1")
+  else
+    # The SDK ignores the 2026-07-28 headers and _meta.
+    TARGETS+=("${PEER_NAMES[$i]}|${PEER_URLS[$i]}|modern|${PEER_PIDS[$i]}|1")
+  fi
+done
 if [ "$plain" = 1 ]; then
-  TARGETS+=("nginx-plain|$NGINX_URL|modern||$NGINX_PID|0")
-  TARGETS+=("portcullis-2026-07-28-plain|$PC_URL|modern||$PC_PID|0")
+  TARGETS+=("nginx-plain|${NGINX_URLS[0]}|modern|${NGINX_PIDS[0]}|0")
+  TARGETS+=("portcullis-2026-07-28-plain|$PC_URL|modern|$PC_PID|0")
 fi
 
 # utime+stime in clock ticks of a process and its children processes that
@@ -233,12 +261,13 @@ machine_ticks() {
   awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat
 }
 
-# measure ROUND NAME URL PROTOCOL SESSION PID TRACK SECONDS
+# measure ROUND NAME URL PROTOCOL PID TRACK SECONDS
 # Appends one line to $RESULTS: wrk's figures, the server's CPU ticks, wrk's
 # own CPU, and the CPU every other process on the machine took meanwhile.
 measure() {
-  local round="$1" name="$2" url="$3" protocol="$4" session="$5" pid="$6" track="$7" secs="$8"
-  local before after out line ticks m0 m1 wrk_cpu others
+  local round="$1" name="$2" url="$3" protocol="$4" pid="$5" track="$6" secs="$7"
+  local before after out line ticks m0 m1 wrk_cpu others session=""
+  if [ "$protocol" = session ]; then session=$(open_session "$url"); fi
   before=$(cpu_ticks "$pid")
   m0=($(machine_ticks))
   out=$( { TIMEFORMAT='%3U %3S'; time BENCH_PROTOCOL="$protocol" BENCH_SESSION="$session" BENCH_TEXT="$TEXT" \
@@ -246,6 +275,7 @@ measure() {
     2>"$WORK/time.txt")
   m1=($(machine_ticks))
   after=$(cpu_ticks "$pid")
+  if [ -n "$session" ]; then close_session "$url" "$session"; fi
   line=$(printf '%s\n' "$out" | grep '^@result ' | sed 's/^@result //')
   [ -n "$line" ] || { echo "run.sh: wrk printed no result for $name:" >&2; echo "$out" >&2; return 1; }
   ticks=$((after - before))
@@ -272,49 +302,49 @@ if [ "$wait_quiet" -gt 0 ]; then
 fi
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-pc_log "load average: $LOAD_START; warming up (2 s each, not counted)"
+pc_log "load average: $LOAD_START; warming up (5 s each, not counted)"
 for t in "${TARGETS[@]}"; do
-  IFS='|' read -r name url protocol session pid track <<<"$t"
-  measure 0 "$name" "$url" "$protocol" "$session" "$pid" "$track" 2
+  IFS='|' read -r name url protocol pid track <<<"$t"
+  measure 0 "$name" "$url" "$protocol" "$pid" "$track" 5
 done
 : >"$RESULTS"
 
 for r in $(seq "$rounds"); do
   pc_log "round $r of $rounds (${duration} s per target)"
   for t in "${TARGETS[@]}"; do
-    IFS='|' read -r name url protocol session pid track <<<"$t"
-    measure "$r" "$name" "$url" "$protocol" "$session" "$pid" "$track" "$duration"
+    IFS='|' read -r name url protocol pid track <<<"$t"
+    measure "$r" "$name" "$url" "$protocol" "$pid" "$track" "$duration"
   done
 done
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-command_line="scripts/bench/run.sh --duration $duration --rounds $rounds --connections $connections --threads $threads --modes \"$modes\" --nginx-workers $nginx_workers --peer-http $peer_http --peer-mode $peer_mode"
+command_line="scripts/bench/run.sh --duration $duration --rounds $rounds --connections $connections --threads $threads --modes \"$modes\" --nginx-workers \"$nginx_workers\" --peer-http \"$peer_http\" --peer-mode $peer_mode"
 [ "$plain" = 1 ] || command_line+=" --no-plain"
 status=0
 "$NODE" "$BENCH_DIR/report.mjs" "$RESULTS" \
   --command "$command_line" --connections "$connections" --threads "$threads" --duration "$duration" \
-  --nginx-workers "$nginx_workers" --load "$LOAD_START / $LOAD_END" --peer "TypeScript SDK 1.32.2, $peer_mode, enableJsonResponse, $peer_http" \
+  --nginx-workers "$nginx_workers" --load "$LOAD_START / $LOAD_END" --peer "TypeScript SDK 1.32.2, $peer_mode mode, enableJsonResponse; peer = ${peer_http%% *}" \
   >"$WORK/report.md" || status=$?
 cat "$WORK/report.md"
 [ -n "$out_file" ] && cp "$WORK/report.md" "$out_file"
 
 if [ "$perf" = 1 ]; then
   pc_log "profiling Portcullis (2026-07-28) with perf during a ${duration} s run"
-  perf record -F 999 -g -o "$WORK/perf.data" -p "$PC_PID" -- sleep "$duration" >/dev/null 2>&1 &
+  perf record -F 499 --call-graph dwarf,16384 -o "$WORK/perf.data" -p "$PC_PID" -- sleep "$duration" >/dev/null 2>&1 &
   perf_pid=$!
   BENCH_PROTOCOL=modern BENCH_TEXT="$TEXT" wrk -t"$threads" -c"$connections" -d"${duration}s" \
     -s "$BENCH_DIR/mcp-call.lua" "$PC_URL" | grep '^@result' >&2
   wait "$perf_pid" || true
+  # Columns squeezed; head may close the pipe early.
+  report() { perf report -i "$WORK/perf.data" --stdio "$@" 2>/dev/null | grep -E '^ +[0-9]' | sed 's/  */ /g' | cut -c1-160 | head -40 || true; }
   echo
   echo "### perf: Portcullis, self time by symbol (top 40)"
   echo '```'
-  perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
-    grep -E '^ +[0-9]' | head -40
+  report --no-children --sort dso,symbol -g none
   echo '```'
   echo "### perf: Portcullis, time including callees (top 40)"
   echo '```'
-  perf report -i "$WORK/perf.data" --children --sort symbol --stdio -g none 2>/dev/null |
-    grep -E '^ +[0-9]' | head -40
+  report --children --sort symbol -g none
   echo '```'
 fi
 exit "$status"
