@@ -11,6 +11,8 @@
 
 #include <pthread.h>
 
+#include "core/app/admin_cli.hpp"
+#include "core/app/arguments.hpp"
 #include "core/app/gateway.hpp"
 #include "core/app/version.hpp"
 #include "core/common/error.hpp"
@@ -22,51 +24,6 @@ namespace portcullis::app {
 
 namespace {
 
-constexpr const char* kDefaultConfig = "config/portcullis.yaml";
-constexpr int kExitUsage = 64;  // EX_USAGE
-
-struct Parsed {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> options;
-  bool help = false;
-  std::string error;
-};
-
-// --name VALUE, --name=VALUE and --help; everything else is positional.
-Parsed parse(const std::vector<std::string>& args, size_t from,
-             const std::vector<std::string>& valued) {
-  Parsed p;
-  for (size_t i = from; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      p.help = true;
-      continue;
-    }
-    if (a.rfind("--", 0) == 0) {
-      std::string name = a.substr(2);
-      std::string value;
-      const size_t eq = name.find('=');
-      if (eq != std::string::npos) {
-        value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-      } else if (std::find(valued.begin(), valued.end(), name) != valued.end()) {
-        if (i + 1 >= args.size()) {
-          p.error = "--" + name + " needs a value";
-          return p;
-        }
-        value = args[++i];
-      }
-      if (std::find(valued.begin(), valued.end(), name) == valued.end()) {
-        p.error = "unknown option --" + name;
-        return p;
-      }
-      p.options[name] = value;
-      continue;
-    }
-    p.positional.push_back(a);
-  }
-  return p;
-}
 
 const char* kMainHelp =
     "Usage: portcullis <command> [options]\n"
@@ -75,6 +32,10 @@ const char* kMainHelp =
     "  serve [--config FILE] [--listen HOST:PORT]   run the gateway\n"
     "  config check FILE                            validate a configuration file\n"
     "  plugins list [--config FILE]                 show the plugins a configuration loads\n"
+    "  users add|list|set-role|disable|enable       manage who can sign in\n"
+    "  tokens create|list|revoke                    API tokens for clients without OAuth\n"
+    "  clients list|revoke                          the OAuth clients that connected\n"
+    "  keys rotate|list                             the token signing keys\n"
     "  version                                      print the version\n"
     "\n"
     "Run 'portcullis <command> --help' for details.\n";
@@ -102,14 +63,6 @@ const char* kPluginsHelp =
     "and state (ok, or the reason it cannot be loaded). Exits 78 when any cannot.\n";
 
 const char* kVersionHelp = "Usage: portcullis version\n\nPrints the version, the plugin ABI and the protocol versions.\n";
-
-config::Config loadConfig(const Parsed& p) {
-  if (auto it = p.options.find("config"); it != p.options.end()) {
-    return config::loadConfigFile(it->second);
-  }
-  if (std::filesystem::exists(kDefaultConfig)) return config::loadConfigFile(kDefaultConfig);
-  return config::loadConfigText(embeddedConfig(), "<embedded default>");
-}
 
 int reportStartupError(const common::StartupError& e) {
   std::cerr << "portcullis: " << e.what() << std::endl;
@@ -152,6 +105,10 @@ int serve(const Parsed& p) {
     Gateway gateway(std::move(config));
     gateway.start();
     std::cout << "Portcullis " << kVersion << " serving MCP at " << gateway.mcpUrl() << std::endl;
+    if (auto setup = gateway.setupUrl()) {
+      std::cout << "No user can sign in yet. Create the first administrator (one-time link, 24 hours):\n  "
+                << *setup << "\nor run: portcullis users add NAME --role admin --password-stdin" << std::endl;
+    }
     waitForTermination(signals);
     common::logger("app").information("shutting down");
     gateway.stop();
@@ -270,6 +227,7 @@ int runCli(const std::vector<std::string>& args) {
     }
     return plugins(p);
   }
+  if (isAdminCommand(command)) return runAdminCommand(args);
   if (command == "version" || command == "--version") {
     Parsed p = parse(args, 2, {});
     return version(p);

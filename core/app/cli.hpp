@@ -1,5 +1,6 @@
 #pragma once
-// The portcullis command line: serve, config check, plugins list, version.
+// The portcullis command line: serve, config check, plugins list, version,
+// and the administration commands of admin_cli.hpp.
 
 #include <string>
 #include <vector>
@@ -8,8 +9,5 @@ namespace portcullis::app {
 
 // Runs one command line; returns the process exit code.
 int runCli(const std::vector<std::string>& args);
-
-// The configuration text compiled into the binary (config/portcullis.yaml).
-const char* embeddedConfig();
 
 }  // namespace portcullis::app

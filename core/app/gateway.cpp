@@ -8,18 +8,42 @@
 #include "core/mcp/dispatcher.hpp"
 #include "core/mcp/session.hpp"
 #include "core/mcp/tasks.hpp"
+#include "core/oauth/auth_service.hpp"
 #include "core/plugin_host/plugin_host.hpp"
+#include "core/storage/database.hpp"
+#include "core/transport/bearer_gate.hpp"
 #include "core/transport/guards.hpp"
 #include "core/transport/health_endpoint.hpp"
 #include "core/transport/http_server.hpp"
 #include "core/transport/legacy_sse_endpoint.hpp"
 #include "core/transport/mcp_endpoint.hpp"
+#include "core/transport/oauth_endpoint.hpp"
+#include "core/transport/public_url.hpp"
 #include "core/transport/stream_hub.hpp"
 
 namespace portcullis::app {
 
 namespace {
 bool isLoopbackBind(const std::string& host) { return transport::Guards::isLoopbackName(host); }
+
+// What each scope unlocks, for the consent page: the names in the catalog.
+oauth::ScopeUnlocks catalogUnlocks(mcp::Catalog& catalog) {
+  return [&catalog](const std::string& scope, const oauth::User&) {
+    std::vector<std::string> names;
+    const auto view = catalog.view();
+    const std::vector<mcp::CatalogEntry>* entries = nullptr;
+    if (scope == "tools:read" || scope == "tools:call") entries = &view->tools;
+    if (scope == "resources:read") entries = &view->resources;
+    if (scope == "prompts:read") entries = &view->prompts;
+    if (entries != nullptr) {
+      for (const auto& entry : *entries) names.push_back(entry.key);
+    }
+    if (scope == "resources:read") {
+      for (const auto& entry : view->templates) names.push_back(entry.key);
+    }
+    return names;
+  };
+}
 }  // namespace
 
 Gateway::Gateway(config::Config config) : config_(std::move(config)) {
@@ -47,20 +71,46 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
   dispatcher_ = std::make_unique<mcp::Dispatcher>(*catalog_, *sessions_, *feed_, options, tasks_.get());
 
   catalog_->addProvider(std::make_shared<mcp::BuiltinTools>(*catalog_));
-  plugins_ = std::make_unique<plugin_host::PluginHost>(config_.pluginDirs, feed_.get());
-  providers_ = plugins_->loadAll(config_);
+  if (config_.auth.enabled) {
+    try {
+      database_ = std::make_unique<storage::Database>(
+          storage::StorageOptions{config_.storage.path, config_.storage.synchronous});
+    } catch (const storage::DatabaseError& e) {
+      throw common::StartupError(std::string("cannot open the database: ") + e.what());
+    }
+  }
+  plugins_ = std::make_unique<plugin_host::PluginHost>(config_.pluginDirs, feed_.get(), database_.get());
+  plugin_host::LoadedPlugins loaded = plugins_->loadAll(config_);
+  providers_ = std::move(loaded.providers);
   for (const auto& provider : providers_) catalog_->addProvider(provider);
   catalog_->view();  // list every plugin once now, so a broken one shows at start-up
+  if (config_.auth.enabled) {
+    auto identity = loaded.identity(config_.auth.identity);
+    if (!identity) throw common::StartupError("the identity plugin \"" + config_.auth.identity + "\" did not load");
+    try {
+      auth_ = std::make_unique<oauth::AuthService>(config_, *database_, identity, catalogUnlocks(*catalog_));
+    } catch (const std::exception& e) {  // the secret key or the signing keys
+      throw common::StartupError(std::string("cannot start sign-in: ") + e.what());
+    }
+  }
 
   hub_ = std::make_unique<transport::StreamHub>(transport::StreamHubOptions{
       config_.streams.heartbeat, config_.streams.maxQueuedBytes, config_.streams.maxStreams});
   guards_ = std::make_unique<transport::Guards>(transport::OriginPolicy{
       isLoopbackBind(config_.server.listenHost), config_.server.allowedOrigins,
       config_.server.allowedHosts});
+  const bool tls = !config_.server.tlsCert.empty();
+  publicUrl_ = std::make_unique<transport::PublicUrl>(config_.server.publicUrl, config_.server.trustedProxies, tls);
+  if (auth_) {
+    bearerGate_ = std::make_unique<transport::BearerGate>(auth_->resourceServer(), auth_->authorizationServer(),
+                                                          *publicUrl_);
+    oauthEndpoint_ = std::make_unique<transport::OAuthEndpoint>(auth_->authorizationServer(), *guards_, *publicUrl_);
+  }
   mcpEndpoint_ = std::make_unique<transport::McpEndpoint>(
       *dispatcher_, *sessions_, *hub_, *guards_,
-      transport::McpEndpointOptions{config_.streams.retry, config_.streams.history});
-  legacyEndpoint_ = std::make_unique<transport::LegacySseEndpoint>(*dispatcher_, *sessions_, *hub_, *guards_);
+      transport::McpEndpointOptions{config_.streams.retry, config_.streams.history}, bearerGate_.get());
+  legacyEndpoint_ =
+      std::make_unique<transport::LegacySseEndpoint>(*dispatcher_, *sessions_, *hub_, *guards_, bearerGate_.get());
   healthEndpoint_ = std::make_unique<transport::HealthEndpoint>([this] {
     return std::string(R"({"status":"ready","plugins":)") + std::to_string(providers_.size()) +
            R"(,"sessions":)" + std::to_string(sessions_->size()) + R"(,"streams":)" +
@@ -72,6 +122,12 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
   if (config_.server.legacySse) {
     router_->add(transport::LegacySseEndpoint::kStreamPath, legacyEndpoint_.get());
     router_->add(transport::LegacySseEndpoint::kMessagePath, legacyEndpoint_.get());
+  }
+  if (oauthEndpoint_) {
+    router_->addPrefix("/.well-known/oauth-", oauthEndpoint_.get());
+    router_->add("/.well-known/openid-configuration", oauthEndpoint_.get());
+    router_->addPrefix("/oauth/", oauthEndpoint_.get());
+    router_->add("/setup", oauthEndpoint_.get());
   }
   router_->add("/healthz", healthEndpoint_.get());
   router_->add("/readyz", healthEndpoint_.get());
@@ -94,17 +150,36 @@ Gateway::~Gateway() {
   http_.reset();
   mcpEndpoint_.reset();
   legacyEndpoint_.reset();
+  oauthEndpoint_.reset();
+  bearerGate_.reset();
+  auth_.reset();  // holds the identity plugin
   catalog_.reset();
   // Plugins stop in the reverse of the order they were created in.
   while (!providers_.empty()) providers_.pop_back();
   plugins_.reset();
+  database_.reset();
 }
 
 void Gateway::start() {
+  auto& log = common::logger("app");
+  if (auth_) auth_->start();
   hub_->start();
   http_->start();
   sweeper_ = std::thread([this] { sweepSessions(); });
-  common::logger("app").information("listening on %s", mcpUrl());
+  log.information("listening on %s", mcpUrl());
+  if (auth_ && config_.server.publicUrl.empty() && !isLoopbackBind(config_.server.listenHost)) {
+    log.warning("server.public_url is not set and the server listens on %s: the issuer and resource URLs are "
+                "taken from each request's Host header (see the \"resource\" in "
+                "/.well-known/oauth-protected-resource%s); set server.public_url to the URL clients use",
+                config_.server.listenHost, config_.server.mcpPath);
+  }
+}
+
+std::optional<std::string> Gateway::setupUrl() {
+  if (!auth_) return std::nullopt;
+  auto path = auth_->setupPath();
+  if (!path) return std::nullopt;
+  return baseUrl() + *path;
 }
 
 void Gateway::stop() {
@@ -120,17 +195,23 @@ void Gateway::stop() {
   if (sessions_) sessions_->closeAll();
   if (tasks_) tasks_->stop();
   if (http_) http_->stop();
+  if (auth_) auth_->stop();
   if (sessions_) sessions_->closeAll();
   if (hub_) hub_->stop();
 }
 
 uint16_t Gateway::port() const { return http_->port(); }
 
-std::string Gateway::mcpUrl() const {
+std::string Gateway::baseUrl() const {
+  if (!config_.server.publicUrl.empty()) return config_.server.publicUrl;
   std::string host = config_.server.listenHost;
+  if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return "http://" + host + ":" + std::to_string(port()) + config_.server.mcpPath;
+  const bool tls = !config_.server.tlsCert.empty();
+  return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(port());
 }
+
+std::string Gateway::mcpUrl() const { return baseUrl() + config_.server.mcpPath; }
 
 void Gateway::sweepSessions() {
   std::unique_lock lock(sweepMutex_);

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,7 +22,18 @@ class PrimitiveProvider;
 class TaskStore;
 }  // namespace portcullis::mcp
 
+namespace portcullis::storage {
+class Database;
+}
+
+namespace portcullis::oauth {
+class AuthService;
+}
+
 namespace portcullis::transport {
+class BearerGate;
+class OAuthEndpoint;
+class PublicUrl;
 class StreamHub;
 class Guards;
 class McpEndpoint;
@@ -47,7 +59,11 @@ class Gateway {
   void start();  // binds and serves; throws common::StartupError
   void stop();
   uint16_t port() const;
+  std::string baseUrl() const;  // scheme://host:port, or server.public_url
   std::string mcpUrl() const;
+  // The URL to create the first administrator, while sign-in is required
+  // and nobody can sign in yet.
+  std::optional<std::string> setupUrl();
   const config::Config& config() const { return config_; }
   mcp::SessionStore& sessions() { return *sessions_; }
   transport::StreamHub& hub() { return *hub_; }
@@ -61,10 +77,15 @@ class Gateway {
   std::unique_ptr<mcp::ChangeFeed> feed_;
   std::unique_ptr<mcp::TaskStore> tasks_;
   std::unique_ptr<mcp::Dispatcher> dispatcher_;
+  std::unique_ptr<storage::Database> database_;  // only when sign-in is on
   std::unique_ptr<plugin_host::PluginHost> plugins_;
   std::vector<std::shared_ptr<mcp::PrimitiveProvider>> providers_;
+  std::unique_ptr<oauth::AuthService> auth_;
   std::unique_ptr<transport::StreamHub> hub_;
   std::unique_ptr<transport::Guards> guards_;
+  std::unique_ptr<transport::PublicUrl> publicUrl_;
+  std::unique_ptr<transport::BearerGate> bearerGate_;
+  std::unique_ptr<transport::OAuthEndpoint> oauthEndpoint_;
   std::unique_ptr<transport::McpEndpoint> mcpEndpoint_;
   std::unique_ptr<transport::LegacySseEndpoint> legacyEndpoint_;
   std::unique_ptr<transport::HealthEndpoint> healthEndpoint_;

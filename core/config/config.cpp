@@ -1,6 +1,7 @@
 #include "core/config/config.hpp"
 
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -102,6 +103,13 @@ void readServer(Reader& r, ServerConfig& s) {
   r.duration(o, "keep_alive_timeout", s.keepAliveTimeout);
   r.duration(o, "request_timeout", s.requestTimeout);
   r.boolean(o, "legacy_sse", s.legacySse);
+  r.string(o, "public_url", s.publicUrl);
+  if (!s.publicUrl.empty() && s.publicUrl.back() == '/') s.publicUrl.pop_back();
+  r.strings(o, "trusted_proxies", s.trustedProxies);
+  if (auto tls = json::getObject(o, "tls")) {
+    r.string(tls, "cert", s.tlsCert);
+    r.string(tls, "key", s.tlsKey);
+  }
   if (s.legacySse && (s.mcpPath == "/sse" || s.mcpPath == "/messages")) {
     r.issue("server.mcp_path", "clashes with the legacy SSE endpoints; set server.legacy_sse: false");
   }
@@ -145,6 +153,52 @@ void readTasks(Reader& r, TasksConfig& t) {
   r.duration(o, "sync_window", t.syncWindow);
   r.integer(o, "workers", t.workers);
   r.integer(o, "max", t.max);
+}
+
+void readAuth(Reader& r, AuthConfig& a) {
+  auto o = r.section("auth");
+  if (!o) return;
+  a.enabled = true;
+  r.string(o, "identity", a.identity);
+  r.string(o, "signing_alg", a.signingAlg);
+  r.duration(o, "access_token_ttl", a.accessTokenTtl);
+  r.duration(o, "refresh_token_ttl", a.refreshTokenTtl);
+  r.duration(o, "code_ttl", a.codeTtl);
+  r.duration(o, "consent_ttl", a.consentTtl);
+  r.duration(o, "session_ttl", a.sessionTtl);
+  r.string(o, "secret_key_file", a.secretKeyFile);
+  r.boolean(o, "allow_registration", a.allowRegistration);
+  r.integer(o, "max_registration_bytes", a.maxRegistrationBytes);
+  if (auto c = json::getObject(o, "cimd")) {
+    r.boolean(c, "enabled", a.cimd.enabled);
+    r.strings(c, "allow_hosts", a.cimd.allowHosts);
+    r.string(c, "ca_file", a.cimd.caFile);
+    r.duration(c, "timeout", a.cimd.timeout);
+    r.integer(c, "max_bytes", a.cimd.maxBytes);
+  }
+  if (auto clients = json::getArray(o, "clients")) {
+    for (size_t i = 0; i < clients->size(); ++i) {
+      auto c = json::asObject(clients->get(static_cast<unsigned>(i)));
+      if (!c) continue;
+      ConfiguredClient client;
+      r.string(c, "client_id", client.clientId);
+      r.string(c, "name", client.name);
+      r.strings(c, "redirect_uris", client.redirectUris);
+      r.string(c, "secret", client.secret);
+      r.strings(c, "grant_types", client.grantTypes);
+      if (client.grantTypes.empty()) client.grantTypes = {"authorization_code", "refresh_token"};
+      r.string(c, "scope", client.scope);
+      r.boolean(c, "system_managed", client.systemManaged);
+      a.clients.push_back(std::move(client));
+    }
+  }
+}
+
+void readStorage(Reader& r, StorageConfig& s) {
+  auto o = r.section("storage");
+  if (!o) return;
+  r.string(o, "path", s.path);
+  r.string(o, "synchronous", s.synchronous);
 }
 
 void readPlugins(Reader& r, const YamlDocument& doc, Config& config) {
@@ -194,13 +248,26 @@ Config loadConfigText(const std::string& text, const std::string& source) {
   readSessions(reader, config.sessions);
   readMcp(reader, config.mcp);
   readTasks(reader, config.tasks);
+  readAuth(reader, config.auth);
+  readStorage(reader, config.storage);
   auto root = json::asObject(config.document.value);
   reader.string(root, "data_dir", config.dataDir);
+  // Deployments (and tests) move the state without editing the file.
+  if (const char* env = std::getenv("PORTCULLIS_DATA_DIR"); env != nullptr && *env != '\0') config.dataDir = env;
   reader.strings(root, "plugin_dirs", config.pluginDirs);
   if (auto logging = json::getObject(root, "logging")) {
     reader.string(logging, "level", config.logLevel);
   }
   readPlugins(reader, config.document, config);
+  if (config.storage.path.empty()) config.storage.path = config.dataDir + "/portcullis.db";
+  if (config.auth.secretKeyFile.empty()) config.auth.secretKeyFile = config.dataDir + "/secret.key";
+  if (config.auth.enabled) {
+    bool found = false;
+    for (const auto& p : config.plugins) found = found || (p.name == config.auth.identity && p.kind == "identity");
+    if (!found) {
+      reader.issue("auth.identity", "no identity plugin named \"" + config.auth.identity + "\" is declared");
+    }
+  }
   if (!issues.empty()) throw common::ConfigError(source, issues);
   return config;
 }

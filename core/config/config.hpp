@@ -27,6 +27,10 @@ struct ServerConfig {
   Millis keepAliveTimeout{10'000};
   Millis requestTimeout{30'000};  // whole request received within this
   bool legacySse = true;          // GET /sse + POST /messages (2024-11-05)
+  std::string publicUrl;          // the URL clients use, e.g. https://mcp.example.com
+  std::vector<std::string> trustedProxies;  // addresses whose X-Forwarded-* is believed
+  std::string tlsCert;            // PEM files; both set = serve HTTPS
+  std::string tlsKey;
 };
 
 struct StreamsConfig {
@@ -49,6 +53,46 @@ struct McpConfig {
   Millis listTtl{60'000};
   size_t pageSize = 1000;
   bool validateArguments = true;
+};
+
+// A client registered by the operator instead of by the client itself.
+struct ConfiguredClient {
+  std::string clientId;
+  std::string name;
+  std::vector<std::string> redirectUris;
+  std::string secret;  // empty for a public client
+  std::vector<std::string> grantTypes;
+  std::string scope;
+  bool systemManaged = false;
+};
+
+struct CimdConfig {
+  bool enabled = true;
+  std::vector<std::string> allowHosts;  // development: hosts allowed to resolve to private addresses
+  std::string caFile;                   // development: an extra CA for client metadata documents
+  Millis timeout{5'000};
+  size_t maxBytes = 5 * 1024;
+};
+
+struct AuthConfig {
+  bool enabled = false;  // no `auth:` section = no sign-in (open)
+  std::string identity;  // the identity plugin's name
+  std::string signingAlg = "ES256";
+  Millis accessTokenTtl{3'600'000};
+  Millis refreshTokenTtl{14LL * 86'400'000};
+  Millis codeTtl{60'000};
+  Millis consentTtl{30LL * 86'400'000};
+  Millis sessionTtl{12LL * 3'600'000};
+  std::string secretKeyFile;  // default <data_dir>/secret.key; PORTCULLIS_SECRET_KEY wins
+  bool allowRegistration = true;  // RFC 7591 dynamic client registration
+  size_t maxRegistrationBytes = 16 * 1024;
+  CimdConfig cimd;
+  std::vector<ConfiguredClient> clients;
+};
+
+struct StorageConfig {
+  std::string path;  // default <data_dir>/portcullis.db
+  std::string synchronous = "FULL";
 };
 
 struct TasksConfig {
@@ -76,6 +120,8 @@ struct Config {
   SessionsConfig sessions;
   McpConfig mcp;
   TasksConfig tasks;
+  AuthConfig auth;
+  StorageConfig storage;
   std::string dataDir = "./var";
   std::string logLevel = "info";
   std::vector<std::string> pluginDirs;

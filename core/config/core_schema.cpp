@@ -22,7 +22,71 @@ const std::string& coreSchemaText() {
         "max_queued": {"type": "integer", "minimum": 1, "maximum": 100000},
         "keep_alive_timeout": {"type": "string", "format": "duration"},
         "request_timeout": {"type": "string", "format": "duration"},
-        "legacy_sse": {"type": "boolean"}
+        "legacy_sse": {"type": "boolean"},
+        "public_url": {"type": "string", "pattern": "^https?://[^/?#]+(/[^?#]*)?$"},
+        "trusted_proxies": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "tls": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["cert", "key"],
+          "properties": {
+            "cert": {"type": "string", "minLength": 1},
+            "key": {"type": "string", "minLength": 1}
+          }
+        }
+      }
+    },
+    "auth": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["identity"],
+      "properties": {
+        "identity": {"type": "string", "minLength": 1},
+        "signing_alg": {"enum": ["ES256", "RS256"]},
+        "access_token_ttl": {"type": "string", "format": "duration"},
+        "refresh_token_ttl": {"type": "string", "format": "duration"},
+        "code_ttl": {"type": "string", "format": "duration"},
+        "consent_ttl": {"type": "string", "format": "duration"},
+        "session_ttl": {"type": "string", "format": "duration"},
+        "secret_key_file": {"type": "string", "minLength": 1},
+        "allow_registration": {"type": "boolean"},
+        "max_registration_bytes": {"type": "integer", "minimum": 1024, "maximum": 1048576},
+        "cimd": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "enabled": {"type": "boolean"},
+            "allow_hosts": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "ca_file": {"type": "string", "minLength": 1},
+            "timeout": {"type": "string", "format": "duration"},
+            "max_bytes": {"type": "integer", "minimum": 512, "maximum": 1048576}
+          }
+        },
+        "clients": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["client_id", "redirect_uris"],
+            "properties": {
+              "client_id": {"type": "string", "pattern": "^[A-Za-z0-9._~-]{1,128}$"},
+              "name": {"type": "string"},
+              "redirect_uris": {"type": "array", "items": {"type": "string", "minLength": 1}},
+              "secret": {"type": "string", "minLength": 16},
+              "grant_types": {"type": "array", "items": {"enum": ["authorization_code", "refresh_token", "client_credentials"]}},
+              "scope": {"type": "string"},
+              "system_managed": {"type": "boolean"}
+            }
+          }
+        }
+      }
+    },
+    "storage": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "path": {"type": "string", "minLength": 1},
+        "synchronous": {"enum": ["FULL", "NORMAL"]}
       }
     },
     "streams": {

@@ -154,10 +154,12 @@ json::ObjectPtr Dispatcher::capabilities(Era era) const {
   return caps;
 }
 
-std::string Dispatcher::modernSuffix(bool cacheable) const {
+std::string Dispatcher::modernSuffix(bool cacheable, bool personal) const {
   std::string out = R"(,"resultType":"complete")";
   if (cacheable) {
-    out += R"(,"ttlMs":)" + std::to_string(options_.listTtl.count()) + R"(,"cacheScope":"public")";
+    // What a signed-in caller sees depends on who they are.
+    out += R"(,"ttlMs":)" + std::to_string(options_.listTtl.count()) +
+           (personal ? R"(,"cacheScope":"private")" : R"(,"cacheScope":"public")");
   }
   out += R"(,"_meta":{")";
   out += meta::kServerInfo;
@@ -330,7 +332,7 @@ Reply Dispatcher::listPrimitives(ListKind kind, const Message& request, RequestS
   }
   body += ']';
   if (end < entries.size()) body += ",\"nextCursor\":\"" + encodeCursor(end) + "\"";
-  if (scope.era == Era::Modern) body += modernSuffix(true);
+  if (scope.era == Era::Modern) body += modernSuffix(true, scope.principal.authenticated);
   body += '}';
   Reply reply;
   reply.body = jsonrpc::response(request.id, body);

@@ -125,7 +125,7 @@ class Dispatcher {
   Reply error(const jsonrpc::Message& request, int code, const std::string& message,
               const json::Value& data = {}) const;
   json::ObjectPtr capabilities(Era era) const;
-  std::string modernSuffix(bool cacheable) const;
+  std::string modernSuffix(bool cacheable, bool personal) const;
 
   Catalog& catalog_;
   SessionStore& sessions_;

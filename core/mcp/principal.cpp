@@ -16,6 +16,7 @@ json::ObjectPtr Principal::toJson() const {
   json::ObjectPtr o = json::makeObject();
   o->set("subject", subject);
   o->set("authenticated", authenticated);
+  if (!username.empty()) o->set("username", username);
   if (!name.empty()) o->set("name", name);
   if (!email.empty()) o->set("email", email);
   o->set("roles", list(roles));

@@ -10,6 +10,7 @@ namespace portcullis::mcp {
 
 struct Principal {
   std::string subject = "anonymous";
+  std::string username;
   std::string name;
   std::string email;
   std::vector<std::string> roles;

@@ -12,6 +12,7 @@
 #include "core/common/error.hpp"
 #include "core/common/json_schema.hpp"
 #include "core/common/log.hpp"
+#include "core/plugin_host/identity_adapter.hpp"
 #include "core/plugin_host/primitives_adapter.hpp"
 #include "portcullis/plugin_abi.h"
 
@@ -61,13 +62,20 @@ class Library {
     if (d->abi_minor > PORTCULLIS_ABI_MINOR) {
       return "needs plugin ABI " + theirs + ", newer than this server's " + PluginHost::abiVersion();
     }
-    if (d->size < offsetof(pc_plugin, reserved)) return "its descriptor is truncated";
+    if (d->size < offsetof(pc_plugin, identity)) return "its descriptor is truncated";
     if (d->create == nullptr || d->destroy == nullptr) return "its descriptor lacks create/destroy";
     if (d->name == nullptr || d->config_schema == nullptr) return "its descriptor lacks a name or config schema";
     if (d->kind == PC_KIND_PRIMITIVES || d->kind == PC_KIND_CONNECTOR) {
       const pc_primitives* p = d->primitives;
       if (p == nullptr || p->size < sizeof(pc_primitives) || p->list == nullptr || p->invoke == nullptr) {
         return "its descriptor lacks the primitives functions";
+      }
+    }
+    if (d->kind == PC_KIND_IDENTITY) {
+      const pc_identity* i = d->size >= offsetof(pc_plugin, reserved) ? d->identity : nullptr;
+      if (i == nullptr || i->size < sizeof(pc_identity) || i->login_form == nullptr || i->authenticate == nullptr ||
+          i->admin == nullptr) {
+        return "its descriptor lacks the identity functions";
       }
     }
     return {};
@@ -97,8 +105,15 @@ std::string where(const config::PluginDecl& decl) {
 
 }  // namespace
 
-PluginHost::PluginHost(std::vector<std::string> searchDirs, mcp::ChangeSink* changes)
-    : searchDirs_(std::move(searchDirs)), changes_(changes) {
+std::shared_ptr<oauth::IdentityProvider> LoadedPlugins::identity(const std::string& name) const {
+  for (const auto& i : identities) {
+    if (i->name() == name) return i;
+  }
+  return nullptr;
+}
+
+PluginHost::PluginHost(std::vector<std::string> searchDirs, mcp::ChangeSink* changes, storage::Database* database)
+    : searchDirs_(std::move(searchDirs)), changes_(changes), database_(database) {
   if (searchDirs_.empty()) searchDirs_ = defaultSearchDirs();
 }
 
@@ -193,10 +208,6 @@ PluginReport PluginHost::inspect(const config::PluginDecl& decl, const config::C
     report.abiVersion = std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor);
     report.pluginVersion = d->version != nullptr ? d->version : "";
     checkConfig(decl, config, *library);
-    if (decl.kind == "identity") {
-      throw common::ConfigError("", {{decl.path + ".kind", 0,
-                                      where(decl) + ": identity plugins are not supported by this server yet"}});
-    }
   } catch (const common::ConfigError& e) {
     std::string reasons;
     for (auto issue : e.issues()) {
@@ -209,29 +220,34 @@ PluginReport PluginHost::inspect(const config::PluginDecl& decl, const config::C
   return report;
 }
 
-std::vector<std::shared_ptr<mcp::PrimitiveProvider>> PluginHost::loadAll(const config::Config& config) {
-  std::vector<std::shared_ptr<mcp::PrimitiveProvider>> providers;
+void PluginHost::load(const config::PluginDecl& decl, const config::Config& config, LoadedPlugins& into) {
+  std::string resolved;
+  auto library = open(decl, resolved);
+  checkConfig(decl, config, *library);
+  std::string reason;
+  auto store = database_ != nullptr ? std::make_unique<storage::PluginStore>(*database_, decl.name) : nullptr;
+  const std::string configJson = json::stringify(decl.config);
+  if (decl.kind == "identity") {
+    auto identity = IdentityAdapter::create(decl.name, library, library->descriptor(), configJson, std::move(store), reason);
+    if (!identity) throw common::ConfigError("", {{decl.path, 0, where(decl) + ": failed to start: " + reason}});
+    into.identities.push_back(std::move(identity));
+  } else {
+    auto provider = PrimitivesAdapter::create(decl.name, library, library->descriptor(), configJson, changes_,
+                                              std::move(store), reason);
+    if (!provider) throw common::ConfigError("", {{decl.path, 0, where(decl) + ": failed to start: " + reason}});
+    into.providers.push_back(std::move(provider));
+  }
+  common::logger("plugins").information("loaded plugin %s (%s %s) from %s", decl.name, decl.kind,
+                                        std::string(library->descriptor()->version ? library->descriptor()->version : "?"),
+                                        resolved);
+}
+
+LoadedPlugins PluginHost::loadAll(const config::Config& config) {
+  LoadedPlugins loaded;
   std::vector<common::ConfigIssue> issues;
-  auto& log = common::logger("plugins");
   for (const auto& decl : config.plugins) {
     try {
-      std::string resolved;
-      auto library = open(decl, resolved);
-      checkConfig(decl, config, *library);
-      if (decl.kind == "identity") {
-        throw common::ConfigError("", {{decl.path + ".kind", 0,
-                                        where(decl) + ": identity plugins are not supported by this server yet"}});
-      }
-      std::string reason;
-      auto provider = PrimitivesAdapter::create(decl.name, library, library->descriptor(),
-                                                json::stringify(decl.config), changes_, reason);
-      if (!provider) {
-        throw common::ConfigError("", {{decl.path, 0, where(decl) + ": failed to start: " + reason}});
-      }
-      log.information("loaded plugin %s (%s %s) from %s", decl.name, decl.kind,
-                      std::string(library->descriptor()->version ? library->descriptor()->version : "?"),
-                      resolved);
-      providers.push_back(std::move(provider));
+      load(decl, config, loaded);
     } catch (const common::ConfigError& e) {
       for (auto issue : e.issues()) {
         if (issue.line == 0) issue.line = config.document.lineOf(issue.path);
@@ -240,7 +256,25 @@ std::vector<std::shared_ptr<mcp::PrimitiveProvider>> PluginHost::loadAll(const c
     }
   }
   if (!issues.empty()) throw common::ConfigError(config.source, issues);
-  return providers;
+  return loaded;
+}
+
+LoadedPlugins PluginHost::loadOne(const config::Config& config, const std::string& name) {
+  LoadedPlugins loaded;
+  for (const auto& decl : config.plugins) {
+    if (decl.name != name) continue;
+    try {
+      load(decl, config, loaded);
+    } catch (const common::ConfigError& e) {
+      std::vector<common::ConfigIssue> issues;
+      for (auto issue : e.issues()) {
+        if (issue.line == 0) issue.line = config.document.lineOf(issue.path);
+        issues.push_back(std::move(issue));
+      }
+      throw common::ConfigError(config.source, issues);
+    }
+  }
+  return loaded;
 }
 
 }  // namespace portcullis::plugin_host

@@ -11,6 +11,8 @@
 #include "core/common/error.hpp"
 #include "core/config/config.hpp"
 #include "core/mcp/provider.hpp"
+#include "core/oauth/identity.hpp"
+#include "core/storage/database.hpp"
 
 struct pc_plugin;
 
@@ -29,15 +31,26 @@ struct PluginReport {
   std::vector<common::ConfigIssue> issues;  // what is wrong, located in the YAML
 };
 
+// The plugin instances a configuration declares, by kind, in declared order.
+struct LoadedPlugins {
+  std::vector<std::shared_ptr<mcp::PrimitiveProvider>> providers;
+  std::vector<std::shared_ptr<oauth::IdentityProvider>> identities;
+
+  std::shared_ptr<oauth::IdentityProvider> identity(const std::string& name) const;
+};
+
 class PluginHost {
  public:
-  // searchDirs: where a bare library name is looked up, in order.
-  PluginHost(std::vector<std::string> searchDirs, mcp::ChangeSink* changes);
+  // searchDirs: where a bare library name is looked up, in order. database
+  // backs the plugins' key-value stores; may be null.
+  PluginHost(std::vector<std::string> searchDirs, mcp::ChangeSink* changes, storage::Database* database = nullptr);
   ~PluginHost();
 
   // Loads and creates every declared plugin, in order. Throws
   // common::ConfigError listing every plugin that failed.
-  std::vector<std::shared_ptr<mcp::PrimitiveProvider>> loadAll(const config::Config& config);
+  LoadedPlugins loadAll(const config::Config& config);
+  // Loads and creates one plugin (the CLI needs only the identity plugin).
+  LoadedPlugins loadOne(const config::Config& config, const std::string& name);
 
   // Loads and checks a plugin without creating it.
   PluginReport inspect(const config::PluginDecl& decl, const config::Config& config);
@@ -54,8 +67,11 @@ class PluginHost {
   void checkConfig(const config::PluginDecl& decl, const config::Config& config,
                    const Library& library);
 
+  void load(const config::PluginDecl& decl, const config::Config& config, LoadedPlugins& into);
+
   std::vector<std::string> searchDirs_;
   mcp::ChangeSink* changes_;
+  storage::Database* database_;
 };
 
 }  // namespace portcullis::plugin_host

@@ -1,48 +1,36 @@
 #pragma once
 // An instance of a primitives or connector plugin, seen by the core as an
-// mcp::PrimitiveProvider. Everything crossing the C ABI is JSON text; the
-// host functions the plugin calls back are implemented here too.
+// mcp::PrimitiveProvider. Everything crossing the C ABI is JSON text.
 
 #include <memory>
 #include <string>
 
 #include "core/mcp/provider.hpp"
-#include "portcullis/plugin_abi.h"
+#include "core/plugin_host/hosted_plugin.hpp"
 
 namespace portcullis::plugin_host {
 
-class PrimitivesAdapter : public mcp::PrimitiveProvider {
+class PrimitivesAdapter : public mcp::PrimitiveProvider, public HostedPlugin {
  public:
   // Creates the plugin instance; nullptr with `reason` set when it refuses.
-  // keepAlive holds the library mapped for as long as the instance lives.
-  static std::shared_ptr<PrimitivesAdapter> create(const std::string& name,
-                                                   std::shared_ptr<const void> keepAlive,
-                                                   const pc_plugin* descriptor,
-                                                   const std::string& configJson,
-                                                   mcp::ChangeSink* changes, std::string& reason);
-  ~PrimitivesAdapter() override;
+  static std::shared_ptr<PrimitivesAdapter> create(const std::string& name, std::shared_ptr<const void> keepAlive,
+                                                   const pc_plugin* descriptor, const std::string& configJson,
+                                                   mcp::ChangeSink* changes,
+                                                   std::unique_ptr<storage::PluginStore> store, std::string& reason);
 
-  const std::string& name() const override { return name_; }
+  const std::string& name() const override { return pluginName(); }
   mcp::json::ArrayPtr list(mcp::ListKind kind) override;
   mcp::Outcome invoke(const std::string& method, const mcp::json::ObjectPtr& params,
                       mcp::CallContext& context) override;
 
-  // Host services, reached from the plugin through pc_host.
-  void hostLog(int32_t level, std::string_view message) const;
-  void hostListChanged(uint32_t lists);
-  void hostResourceUpdated(const std::string& uri);
+  void listChanged(uint32_t lists) override;
+  void resourceUpdated(const std::string& uri) override;
 
  private:
-  PrimitivesAdapter(std::string name, std::shared_ptr<const void> keepAlive,
-                    const pc_plugin* descriptor, mcp::ChangeSink* changes);
+  PrimitivesAdapter(std::string name, std::shared_ptr<const void> keepAlive, const pc_plugin* descriptor,
+                    mcp::ChangeSink* changes, std::unique_ptr<storage::PluginStore> store);
 
-  // Declared first: destroyed last, after the instance is gone.
-  std::shared_ptr<const void> keepAlive_;
-  std::string name_;
-  const pc_plugin* descriptor_;
   mcp::ChangeSink* changes_;
-  pc_host host_{};
-  void* instance_ = nullptr;
 };
 
 }  // namespace portcullis::plugin_host

@@ -111,6 +111,14 @@ std::string Exchange::peer() const {
   }
 }
 
+std::string Exchange::peerHost() const {
+  try {
+    return socket_.peerAddress().host().toString();
+  } catch (const Poco::Exception&) {
+    return "?";
+  }
+}
+
 bool Exchange::bodyPending() const {
   return !bodyRead_ && (head_.chunked || head_.contentLength.value_or(0) > 0);
 }

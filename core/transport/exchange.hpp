@@ -53,8 +53,11 @@ class Exchange {
   std::optional<std::string> query(const std::string& name) const;
   // The header's value as sent, or nullopt. Names are case-insensitive.
   std::optional<std::string> header(const std::string& name) const { return head_.header(name); }
+  const std::vector<std::pair<std::string, std::string>>& headers() const { return head_.headers; }
+  const std::string& rawQuery() const { return rawQuery_; }
   bool http11() const { return head_.http11; }
-  std::string peer() const;
+  std::string peer() const;      // address:port
+  std::string peerHost() const;  // address only
 
   // The body, or nullopt after answering 413/400/408 itself.
   std::optional<std::string> readBody();

@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <Poco/Net/TCPServer.h>
 #include <Poco/ThreadPool.h>
@@ -26,18 +28,28 @@ class Handler {
   virtual void handle(Exchange& exchange) = 0;
 };
 
-// Exact-path routing; the fallback answers everything else.
+// Exact paths first, then the longest matching prefix, then the fallback.
 class Router {
  public:
   void add(const std::string& path, Handler* handler) { routes_[path] = handler; }
+  void addPrefix(const std::string& prefix, Handler* handler) { prefixes_.emplace_back(prefix, handler); }
   void setFallback(Handler* handler) { fallback_ = handler; }
   Handler* find(const std::string& path) const {
-    auto it = routes_.find(path);
-    return it != routes_.end() ? it->second : fallback_;
+    if (auto it = routes_.find(path); it != routes_.end()) return it->second;
+    Handler* best = nullptr;
+    size_t length = 0;
+    for (const auto& [prefix, handler] : prefixes_) {
+      if (path.compare(0, prefix.size(), prefix) == 0 && prefix.size() > length) {
+        best = handler;
+        length = prefix.size();
+      }
+    }
+    return best != nullptr ? best : fallback_;
   }
 
  private:
   std::unordered_map<std::string, Handler*> routes_;
+  std::vector<std::pair<std::string, Handler*>> prefixes_;
   Handler* fallback_ = nullptr;
 };
 

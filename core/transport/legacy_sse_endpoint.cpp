@@ -26,8 +26,8 @@ class StreamCloser : public mcp::SessionAttachment {
 }  // namespace
 
 LegacySseEndpoint::LegacySseEndpoint(mcp::Dispatcher& dispatcher, mcp::SessionStore& sessions,
-                                     StreamHub& hub, const Guards& guards)
-    : dispatcher_(dispatcher), sessions_(sessions), hub_(hub), guards_(guards) {}
+                                     StreamHub& hub, const Guards& guards, const BearerGate* gate)
+    : dispatcher_(dispatcher), sessions_(sessions), hub_(hub), guards_(guards), gate_(gate) {}
 
 void LegacySseEndpoint::handle(Exchange& exchange) {
   const bool stream = exchange.path() == kStreamPath;
@@ -53,7 +53,9 @@ void LegacySseEndpoint::openStream(Exchange& exchange) {
                                              "Not Acceptable: Accept must list text/event-stream"));
     return;
   }
-  auto session = hub_.full() ? nullptr : sessions_.create(mcp::Principal{});
+  std::optional<mcp::Principal> principal = mcp::Principal{};
+  if (gate_ != nullptr && !(principal = gate_->admit(exchange))) return;
+  auto session = hub_.full() ? nullptr : sessions_.create(*principal);
   if (!session) {
     exchange.respondJson(503, transportError(codes::kServerError, "Too many sessions or streams; try again later"));
     return;
@@ -92,10 +94,14 @@ void LegacySseEndpoint::postMessage(Exchange& exchange) {
     exchange.respondJson(400, transportError(codes::kServerError, "Bad Request: sessionId is required"));
     return;
   }
+  std::optional<mcp::Principal> principal = mcp::Principal{};
+  if (gate_ != nullptr && !(principal = gate_->admit(exchange))) return;
   auto session = sessions_.find(*sessionId);
-  // Only sessions opened by GET /sse; a Streamable HTTP session's GET stream
-  // must never carry responses.
-  const bool ours = session && std::dynamic_pointer_cast<StreamCloser>(session->attachment());
+  // Only sessions opened by GET /sse (a Streamable HTTP session's GET stream
+  // must never carry responses), and only for whoever opened them.
+  const bool ours = session && std::dynamic_pointer_cast<StreamCloser>(session->attachment()) &&
+                    session->principal().subject == principal->subject &&
+                    session->principal().clientId == principal->clientId;
   auto stream = ours ? session->notificationStream() : nullptr;
   if (!stream) {
     exchange.respondJson(404, transportError(-32001, "Session not found"));
@@ -109,6 +115,11 @@ void LegacySseEndpoint::postMessage(Exchange& exchange) {
   } catch (const jsonrpc::RpcError& e) {
     exchange.respondJson(400, transportError(e.code(), e.what()));
     return;
+  }
+  if (gate_ != nullptr) {
+    std::vector<const Message*> all;
+    for (const auto& m : body.messages) all.push_back(&m);
+    if (!gate_->permits(exchange, *principal, all)) return;
   }
   // Accepted now; the answers travel on the stream. The work below keeps
   // this thread, so the connection is closed: a client that sends its
@@ -125,7 +136,7 @@ void LegacySseEndpoint::postMessage(Exchange& exchange) {
     scope.clientCapabilities = session->clientCapabilities();
     scope.clientInfo = session->clientInfo();
     scope.logLevel = session->logLevel();
-    scope.principal = session->principal();
+    scope.principal = *principal;
     scope.stream = stream;
     if (m.isResponse()) {
       session->resolveReply(m);

@@ -6,6 +6,7 @@
 
 #include "core/mcp/dispatcher.hpp"
 #include "core/mcp/session.hpp"
+#include "core/transport/bearer_gate.hpp"
 #include "core/transport/guards.hpp"
 #include "core/transport/http_server.hpp"
 #include "core/transport/stream_hub.hpp"
@@ -17,8 +18,9 @@ class LegacySseEndpoint : public Handler {
   static constexpr const char* kStreamPath = "/sse";
   static constexpr const char* kMessagePath = "/messages";
 
+  // Without a gate the endpoint is open and every caller is anonymous.
   LegacySseEndpoint(mcp::Dispatcher& dispatcher, mcp::SessionStore& sessions, StreamHub& hub,
-                    const Guards& guards);
+                    const Guards& guards, const BearerGate* gate = nullptr);
 
   void handle(Exchange& exchange) override;
 
@@ -30,6 +32,7 @@ class LegacySseEndpoint : public Handler {
   mcp::SessionStore& sessions_;
   StreamHub& hub_;
   const Guards& guards_;
+  const BearerGate* gate_;
 };
 
 }  // namespace portcullis::transport

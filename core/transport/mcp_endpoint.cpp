@@ -96,8 +96,23 @@ std::string checkParamHeaders(Exchange& exchange, const std::vector<mcp::HeaderP
 }  // namespace
 
 McpEndpoint::McpEndpoint(mcp::Dispatcher& dispatcher, mcp::SessionStore& sessions, StreamHub& hub,
-                         const Guards& guards, McpEndpointOptions options)
-    : dispatcher_(dispatcher), sessions_(sessions), hub_(hub), guards_(guards), options_(options) {}
+                         const Guards& guards, McpEndpointOptions options, const BearerGate* gate)
+    : dispatcher_(dispatcher), sessions_(sessions), hub_(hub), guards_(guards), options_(options), gate_(gate) {}
+
+std::optional<mcp::Principal> McpEndpoint::admit(Exchange& exchange) const {
+  if (gate_ == nullptr) return mcp::Principal{};
+  return gate_->admit(exchange);
+}
+
+std::shared_ptr<mcp::Session> McpEndpoint::sessionOf(const std::string& id, const mcp::Principal& principal) const {
+  auto session = sessions_.find(id);
+  if (!session || !streamsOf(session)) return nullptr;  // unknown, or a legacy /sse session
+  // A session is bound to whoever opened it: to anyone else it does not exist.
+  if (session->principal().subject != principal.subject || session->principal().clientId != principal.clientId) {
+    return nullptr;
+  }
+  return session;
+}
 
 void McpEndpoint::handle(Exchange& exchange) {
   const std::string& method = exchange.method();
@@ -133,6 +148,8 @@ void McpEndpoint::post(Exchange& exchange) {
            "Not Acceptable: Accept must list both application/json and text/event-stream");
     return;
   }
+  const auto principal = admit(exchange);
+  if (!principal) return;
   auto text = exchange.readBody();
   if (!text) return;
   jsonrpc::Body body;
@@ -156,14 +173,14 @@ void McpEndpoint::post(Exchange& exchange) {
     }
   }
   if (modern) {
-    postModern(exchange, body.messages.front(), versionHeader);
+    postModern(exchange, body.messages.front(), versionHeader, *principal);
   } else {
-    postLegacy(exchange, body, versionHeader);
+    postLegacy(exchange, body, versionHeader, *principal);
   }
 }
 
 void McpEndpoint::postModern(Exchange& exchange, const Message& message,
-                             const std::optional<std::string>& versionHeader) {
+                             const std::optional<std::string>& versionHeader, const mcp::Principal& principal) {
   if (message.kind == jsonrpc::Kind::Invalid) {
     reject(exchange, 400, codes::kInvalidRequest, "Invalid Request: " + message.problem, message.id);
     return;
@@ -240,9 +257,11 @@ void McpEndpoint::postModern(Exchange& exchange, const Message& message,
     reject(exchange, 404, codes::kMethodNotFound, "Method not found: " + message.method, id);
     return;
   }
+  if (gate_ != nullptr && !gate_->permits(exchange, principal, {&message})) return;
 
   mcp::RequestScope scope;
   scope.era = mcp::Era::Modern;
+  scope.principal = principal;
   scope.version = meta.version;
   scope.clientCapabilities = meta.clientCapabilities;
   scope.clientInfo = meta.clientInfo;
@@ -305,7 +324,7 @@ void McpEndpoint::listen(Exchange& exchange, const Message& message, mcp::Reques
   stream->attach(sink, std::nullopt);
 }
 
-void McpEndpoint::initialize(Exchange& exchange, const Message& message) {
+void McpEndpoint::initialize(Exchange& exchange, const Message& message, const mcp::Principal& principal) {
   if (auto sessionId = exchange.header(kSessionHeader)) {
     if (sessions_.find(*sessionId)) {
       reject(exchange, 400, codes::kInvalidRequest, "Invalid Request: the session is already initialized",
@@ -317,6 +336,7 @@ void McpEndpoint::initialize(Exchange& exchange, const Message& message) {
   }
   mcp::RequestScope scope;
   scope.era = mcp::Era::Legacy;
+  scope.principal = principal;
   mcp::Reply reply = dispatcher_.handle(message, scope);
   if (reply.session) {
     reply.session->setAttachment(std::make_shared<SessionStreams>());
@@ -328,10 +348,10 @@ void McpEndpoint::initialize(Exchange& exchange, const Message& message) {
 }
 
 void McpEndpoint::postLegacy(Exchange& exchange, const jsonrpc::Body& body,
-                             const std::optional<std::string>& versionHeader) {
+                             const std::optional<std::string>& versionHeader, const mcp::Principal& principal) {
   const Message& first = body.messages.front();
   if (!body.batch && first.isRequest() && first.method == "initialize") {
-    initialize(exchange, first);
+    initialize(exchange, first, principal);
     return;
   }
   for (const auto& m : body.messages) {
@@ -350,8 +370,8 @@ void McpEndpoint::postLegacy(Exchange& exchange, const jsonrpc::Body& body,
            body.batch ? json::Value() : first.id);
     return;
   }
-  auto session = sessions_.find(*sessionId);
-  if (!session || !streamsOf(session)) {  // unknown, or a legacy /sse session
+  auto session = sessionOf(*sessionId, principal);
+  if (!session) {
     reject(exchange, 404, -32001, "Session not found", body.batch ? json::Value() : first.id);
     return;
   }
@@ -365,6 +385,11 @@ void McpEndpoint::postLegacy(Exchange& exchange, const jsonrpc::Body& body,
            "Invalid Request: protocol " + version + " does not allow batches");
     return;
   }
+  if (gate_ != nullptr) {
+    std::vector<const Message*> all;
+    for (const auto& m : body.messages) all.push_back(&m);
+    if (!gate_->permits(exchange, principal, all)) return;
+  }
   session->touch();
 
   auto scopeFor = [&](std::shared_ptr<mcp::Outbound> stream) {
@@ -375,7 +400,9 @@ void McpEndpoint::postLegacy(Exchange& exchange, const jsonrpc::Body& body,
     scope.clientCapabilities = session->clientCapabilities();
     scope.clientInfo = session->clientInfo();
     scope.logLevel = session->logLevel();
-    scope.principal = session->principal();
+    // The token of this request, not of the initialize: a role change or a
+    // narrower token applies at once.
+    scope.principal = principal;
     scope.stream = std::move(stream);
     return scope;
   };
@@ -463,8 +490,10 @@ void McpEndpoint::get(Exchange& exchange) {
     reject(exchange, 400, codes::kServerError, "Bad Request: Mcp-Session-Id header is required");
     return;
   }
-  auto session = sessions_.find(*sessionId);
-  if (!session || !streamsOf(session)) {
+  const auto principal = admit(exchange);
+  if (!principal) return;
+  auto session = sessionOf(*sessionId, *principal);
+  if (!session) {
     reject(exchange, 404, -32001, "Session not found");
     return;
   }
@@ -525,8 +554,10 @@ void McpEndpoint::remove(Exchange& exchange) {
     reject(exchange, 400, codes::kServerError, "Bad Request: Mcp-Session-Id header is required");
     return;
   }
-  auto session = sessions_.find(*sessionId);
-  if (!session || !streamsOf(session) || !sessions_.remove(*sessionId)) {
+  const auto principal = admit(exchange);
+  if (!principal) return;
+  auto session = sessionOf(*sessionId, *principal);
+  if (!session || !sessions_.remove(*sessionId)) {
     reject(exchange, 404, -32001, "Session not found");
     return;
   }

@@ -12,6 +12,7 @@
 #include "core/jsonrpc/message.hpp"
 #include "core/mcp/dispatcher.hpp"
 #include "core/mcp/session.hpp"
+#include "core/transport/bearer_gate.hpp"
 #include "core/transport/event_stream.hpp"
 #include "core/transport/guards.hpp"
 #include "core/transport/http_server.hpp"
@@ -26,8 +27,9 @@ struct McpEndpointOptions {
 
 class McpEndpoint : public Handler {
  public:
+  // Without a gate the endpoint is open and every caller is anonymous.
   McpEndpoint(mcp::Dispatcher& dispatcher, mcp::SessionStore& sessions, StreamHub& hub,
-              const Guards& guards, McpEndpointOptions options);
+              const Guards& guards, McpEndpointOptions options, const BearerGate* gate = nullptr);
 
   void handle(Exchange& exchange) override;
 
@@ -37,10 +39,15 @@ class McpEndpoint : public Handler {
   void remove(Exchange& exchange);
 
   void postModern(Exchange& exchange, const jsonrpc::Message& message,
-                  const std::optional<std::string>& versionHeader);
+                  const std::optional<std::string>& versionHeader, const mcp::Principal& principal);
   void postLegacy(Exchange& exchange, const jsonrpc::Body& body,
-                  const std::optional<std::string>& versionHeader);
-  void initialize(Exchange& exchange, const jsonrpc::Message& message);
+                  const std::optional<std::string>& versionHeader, const mcp::Principal& principal);
+  void initialize(Exchange& exchange, const jsonrpc::Message& message, const mcp::Principal& principal);
+
+  // The caller (anonymous when open), or nullopt after answering 401.
+  std::optional<mcp::Principal> admit(Exchange& exchange) const;
+  // The session, when it exists and belongs to the caller.
+  std::shared_ptr<mcp::Session> sessionOf(const std::string& id, const mcp::Principal& principal) const;
   void listen(Exchange& exchange, const jsonrpc::Message& message, mcp::RequestScope& scope);
 
   std::shared_ptr<SessionStreams> streamsOf(const std::shared_ptr<mcp::Session>& session) const;
@@ -50,6 +57,7 @@ class McpEndpoint : public Handler {
   StreamHub& hub_;
   const Guards& guards_;
   McpEndpointOptions options_;
+  const BearerGate* gate_;
 };
 
 }  // namespace portcullis::transport

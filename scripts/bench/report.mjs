@@ -96,6 +96,7 @@ p(
   `wrk -t${opt('threads')} -c${connections} -d${opt('duration')}s per run, ${rounds.length} interleaved round(s), ` +
     `medians shown (req/s range in brackets). nginx: worker_processes ${opt('nginx-workers')}. ` +
     `Load average (1, 5, 15 min) at start / end: ${opt('load')}. ` +
+    `Runs repeated because other processes were busy: ${opt('repeated', '0')}. ` +
     `Peer: ${opt('peer')}.`,
 );
 p();

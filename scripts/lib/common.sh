@@ -8,7 +8,7 @@ PC_JOBS="${PORTCULLIS_JOBS:-2}"
 
 # What building needs.
 PC_BUILD_PACKAGES=(build-essential cmake pkg-config libpoco-dev libyaml-cpp-dev libboost-dev
-  nlohmann-json3-dev libssl-dev libpcre2-dev libgtest-dev libgmock-dev)
+  nlohmann-json3-dev libssl-dev libpcre2-dev libargon2-dev libgtest-dev libgmock-dev)
 # What the test suites need on top.
 PC_TEST_PACKAGES=(nodejs npm curl ca-certificates)
 

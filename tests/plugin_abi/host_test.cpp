@@ -33,7 +33,7 @@ std::vector<std::string> namesIn(const json::ArrayPtr& array) {
 // Loads every plugin of `yaml`; the host is built the way the server builds it.
 std::vector<std::shared_ptr<mcp::PrimitiveProvider>> loadAll(const config::Config& config) {
   plugin_host::PluginHost host(config.pluginDirs, nullptr);
-  return host.loadAll(config);
+  return host.loadAll(config).providers;
 }
 
 // ---------------------------------------------------------------------------

@@ -56,7 +56,7 @@ typedef enum pc_status {
 typedef enum pc_plugin_kind {
   PC_KIND_PRIMITIVES = 1, /* tools, resources and prompts served in-process */
   PC_KIND_CONNECTOR = 2,  /* primitives backed by an upstream system */
-  PC_KIND_IDENTITY = 3    /* signs users in (reserved for a later minor version) */
+  PC_KIND_IDENTITY = 3    /* checks who a user is (sign-in) */
 } pc_plugin_kind;
 
 /* Catalog lists, also used as a bit mask in notify_list_changed. */
@@ -127,6 +127,15 @@ typedef struct pc_host {
    * {"error": {...}}, ...} with every key. Status codes as for
    * call_client_request. */
   int32_t (*call_client_requests)(pc_call* call, pc_string requests_json, pc_buffer* results);
+
+  /* --- A small key-value store private to the plugin instance, kept in the
+   * server's database (survives restarts; shared by the CLI). --- */
+
+  /* PC_OK and the value appended, or PC_ERROR when the key is absent. */
+  int32_t (*store_get)(void* opaque, pc_string key, pc_buffer* value);
+  /* ttl_ms <= 0 keeps the value until deleted. */
+  int32_t (*store_put)(void* opaque, pc_string key, pc_string value, int64_t ttl_ms);
+  int32_t (*store_delete)(void* opaque, pc_string key);
 } pc_host;
 
 /* Functions of a plugin that serves tools, resources, templates and prompts. */
@@ -142,6 +151,28 @@ typedef struct pc_primitives {
   int32_t (*invoke)(void* instance, pc_call* call, pc_string method, pc_string params_json,
                     pc_buffer* out);
 } pc_primitives;
+
+/*
+ * Functions of an identity plugin. It decides who someone is; the server
+ * keeps the user directory and roles, renders the pages around the plugin's
+ * form, and issues the tokens.
+ */
+typedef struct pc_identity {
+  uint32_t size; /* sizeof(pc_identity) as the plugin built it */
+  /* Appends the HTML of the sign-in form's fields; the server wraps them in
+   * its own <form> (with the CSRF token and flow) and submit button. A form
+   * that takes passwords uses inputs named "username" and "password".
+   * context_json: {"username"?: string, "error"?: string}. */
+  int32_t (*login_form)(void* instance, pc_string context_json, pc_buffer* html);
+  /* Checks the submitted fields (every form field, plus "client_address").
+   * Appends {"status":"ok","username":...,"name"?,"email"?,"groups"?:[...]}
+   * or {"status":"denied","message":...}. An unknown user and a wrong
+   * password must get the same answer. */
+  int32_t (*authenticate)(void* instance, pc_string fields_json, pc_buffer* result);
+  /* Administration from the CLI and the server: {"command": ..., ...}.
+   * Appends a JSON result; PC_ERROR with {"message"} when it fails. */
+  int32_t (*admin)(void* instance, pc_string command_json, pc_buffer* result);
+} pc_identity;
 
 /* What the entry symbol returns. Static storage, valid while the library is loaded. */
 typedef struct pc_plugin {
@@ -161,7 +192,8 @@ typedef struct pc_plugin {
   void (*destroy)(void* instance);
 
   const pc_primitives* primitives; /* PC_KIND_PRIMITIVES and PC_KIND_CONNECTOR */
-  const void* reserved[4];         /* later kinds; NULL */
+  const pc_identity* identity;     /* PC_KIND_IDENTITY */
+  const void* reserved[3];         /* later kinds; NULL */
 } pc_plugin;
 
 typedef const pc_plugin* (*pc_entry_fn)(void);

@@ -18,4 +18,5 @@
 #include "portcullis/sdk/content.hpp"
 #include "portcullis/sdk/entry.hpp"
 #include "portcullis/sdk/errors.hpp"
+#include "portcullis/sdk/identity.hpp"
 #include "portcullis/sdk/provider.hpp"

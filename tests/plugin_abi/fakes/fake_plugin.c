@@ -192,7 +192,8 @@ static const pc_plugin kDescriptor = {
 #else
     &kPrimitives,
 #endif
-    {NULL, NULL, NULL, NULL}};
+    NULL,
+    {NULL, NULL, NULL}};
 
 #ifdef FAKE_NO_ENTRY
 /* A shared library that exports something, just not the entry symbol. */

@@ -40,7 +40,8 @@ const pc_plugin kDescriptor{PORTCULLIS_ABI_MAGIC,
                             &createThrows,
                             &destroyNothing,
                             &kPrimitives,
-                            {nullptr, nullptr, nullptr, nullptr}};
+                            nullptr,
+                            {nullptr, nullptr, nullptr}};
 
 }  // namespace
 

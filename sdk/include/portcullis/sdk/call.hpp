@@ -52,7 +52,31 @@ class Host {
   void resourceUpdated(std::string_view uri) const {
     host_->notify_resource_updated(host_->opaque, detail::view(uri));
   }
+  // The plugin's own key-value store in the server's database.
+  std::optional<std::string> storeGet(std::string_view key) const {
+    if (!hasStore()) return std::nullopt;
+    std::string value;
+    pc_buffer out = detail::bufferFor(value);
+    if (host_->store_get(host_->opaque, detail::view(key), &out) != PC_OK) return std::nullopt;
+    return value;
+  }
+  // ttlMs <= 0 keeps the value until it is deleted.
+  bool storePut(std::string_view key, std::string_view value, int64_t ttlMs = 0) const {
+    return hasStore() && host_->store_put(host_->opaque, detail::view(key), detail::view(value), ttlMs) == PC_OK;
+  }
+  bool storeDelete(std::string_view key) const {
+    return hasStore() && host_->store_delete(host_->opaque, detail::view(key)) == PC_OK;
+  }
+
   const pc_host* raw() const { return host_; }
+
+ private:
+  bool hasStore() const {
+    return host_->size >= offsetof(pc_host, store_delete) + sizeof(host_->store_delete) &&
+           host_->store_get != nullptr;
+  }
+
+ public:
 
  private:
   const pc_host* host_;

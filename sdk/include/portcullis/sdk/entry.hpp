@@ -102,7 +102,8 @@ const pc_plugin* describe(uint32_t kind, const char* name, const char* version,
                                 &create<Provider>,
                                 &destroy,
                                 &primitives,
-                                {nullptr, nullptr, nullptr, nullptr}};
+                                nullptr,
+                                {nullptr, nullptr, nullptr}};
   return &plugin;
 }
 

@@ -1,0 +1,35 @@
+#pragma once
+// Changes other processes must see quickly: a revoked grant, client or API
+// token, a user whose role changed. The CLI and the server share the
+// database, so each change is written to change_log and every server polls
+// it a few times a second; revocations take effect within one poll.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/storage/database.hpp"
+
+namespace portcullis::oauth {
+
+struct Change {
+  std::string kind;  // one of change_kind
+  std::string ref;
+  int64_t at = 0;
+};
+
+namespace change_kind {
+inline constexpr const char* kGrant = "grant";
+inline constexpr const char* kClient = "client";
+inline constexpr const char* kApiToken = "api_token";
+inline constexpr const char* kUser = "user";
+inline constexpr const char* kSigningKey = "signing_key";
+}  // namespace change_kind
+
+// Records a change inside the caller's transaction.
+void recordChange(storage::Connection& c, const std::string& kind, const std::string& ref);
+
+// Changes at or after `since` (milliseconds), oldest first.
+std::vector<Change> changesSince(storage::Database& db, int64_t since);
+
+}  // namespace portcullis::oauth

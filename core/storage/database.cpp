@@ -1,0 +1,188 @@
+#include "core/storage/database.hpp"
+
+#include <chrono>
+#include <filesystem>
+
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/SessionPool.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Nullable.h>
+
+#include "core/common/log.hpp"
+#include "core/storage/schema.hpp"
+
+namespace portcullis::storage {
+
+using Poco::Data::Keywords::bind;
+using Poco::Data::Keywords::now;
+
+int64_t nowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Row::text(size_t i) const { return optionalText(i).value_or(""); }
+
+std::optional<std::string> Row::optionalText(size_t i) const {
+  const Value& v = values_.at(i);
+  if (v.isEmpty()) return std::nullopt;
+  return v.convert<std::string>();
+}
+
+int64_t Row::integer(size_t i) const { return optionalInteger(i).value_or(0); }
+
+std::optional<int64_t> Row::optionalInteger(size_t i) const {
+  const Value& v = values_.at(i);
+  if (v.isEmpty()) return std::nullopt;
+  return v.convert<int64_t>();
+}
+
+namespace {
+
+void bindAll(Poco::Data::Statement& statement, const Params& params) {
+  for (const Value& v : params) {
+    if (v.isEmpty()) {
+      statement.addBind(bind(Poco::Nullable<std::string>()));
+    } else if (v.isString()) {
+      statement.addBind(bind(v.extract<std::string>()));
+    } else if (v.isBoolean()) {
+      statement.addBind(bind(static_cast<Poco::Int64>(v.extract<bool>() ? 1 : 0)));
+    } else if (v.isInteger()) {
+      statement.addBind(bind(v.convert<Poco::Int64>()));
+    } else if (v.isNumeric()) {
+      statement.addBind(bind(v.convert<double>()));
+    } else {
+      statement.addBind(bind(v.convert<std::string>()));
+    }
+  }
+}
+
+template <typename F>
+auto guarded(const std::string& sql, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Poco::Exception& e) {
+    throw DatabaseError(e.displayText() + " (in: " + sql.substr(0, 80) + ")");
+  }
+}
+
+}  // namespace
+
+Rows Connection::query(const std::string& sql, const Params& params) {
+  return guarded(sql, [&] {
+    Poco::Data::Statement statement(session_);
+    statement << sql;
+    bindAll(statement, params);
+    statement.execute();
+    Poco::Data::RecordSet records(statement);
+    Rows rows;
+    const size_t columns = records.columnCount();
+    rows.reserve(records.rowCount());
+    for (size_t r = 0; r < records.rowCount(); ++r) {
+      std::vector<Value> values;
+      values.reserve(columns);
+      for (size_t c = 0; c < columns; ++c) {
+        values.push_back(records.isNull(c, r) ? Value() : records.value(c, r));
+      }
+      rows.emplace_back(std::move(values));
+    }
+    return rows;
+  });
+}
+
+size_t Connection::execute(const std::string& sql, const Params& params) {
+  return guarded(sql, [&] {
+    Poco::Data::Statement statement(session_);
+    statement << sql;
+    bindAll(statement, params);
+    return statement.execute();
+  });
+}
+
+Database::Database(StorageOptions options) : options_(std::move(options)) {
+  Poco::Data::SQLite::Connector::registerConnector();
+  try {
+    const std::filesystem::path file(options_.path);
+    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+    writer_ = std::make_unique<Poco::Data::Session>("SQLite", options_.path);
+    configure(*writer_);
+    // WAL lets readers run beside the one writer.
+    *writer_ << "PRAGMA journal_mode=WAL", now;
+    readers_ = std::make_unique<Poco::Data::SessionPool>("SQLite", options_.path, 1, options_.readers);
+  } catch (const Poco::Exception& e) {
+    throw DatabaseError("cannot open the database " + options_.path + ": " + e.displayText());
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw DatabaseError("cannot create the directory for " + options_.path + ": " + e.what());
+  }
+  migrate();
+}
+
+Database::~Database() {
+  readers_.reset();
+  writer_.reset();
+}
+
+void Database::configure(Poco::Data::Session& session) {
+  session << "PRAGMA busy_timeout=" + std::to_string(options_.busyTimeoutMs), now;
+  session << "PRAGMA synchronous=" + options_.synchronous, now;
+  session << "PRAGMA foreign_keys=ON", now;
+}
+
+Rows Database::query(const std::string& sql, const Params& params) {
+  Poco::Data::Session session = guarded(sql, [&] { return readers_->get(); });
+  guarded(sql, [&] {
+    session << "PRAGMA busy_timeout=" + std::to_string(options_.busyTimeoutMs), now;
+    return 0;
+  });
+  Connection connection(session);
+  return connection.query(sql, params);
+}
+
+size_t Database::execute(const std::string& sql, const Params& params) {
+  size_t changed = 0;
+  write([&](Connection& c) { changed = c.execute(sql, params); });
+  return changed;
+}
+
+void Database::write(const std::function<void(Connection&)>& work) {
+  std::lock_guard lock(writeMutex_);
+  Connection connection(*writer_);
+  connection.execute("BEGIN IMMEDIATE");
+  try {
+    work(connection);
+    connection.execute("COMMIT");
+  } catch (...) {
+    try {
+      connection.execute("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+int Database::schemaVersion() {
+  const Rows rows = query("SELECT MAX(version) FROM schema_version");
+  return rows.empty() || rows[0].isNull(0) ? 0 : static_cast<int>(rows[0].integer(0));
+}
+
+void Database::migrate() {
+  write([](Connection& c) {
+    c.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at BIGINT NOT NULL)");
+  });
+  const int current = schemaVersion();
+  for (const auto& migration : migrations()) {
+    if (migration.version <= current) continue;
+    write([&](Connection& c) {
+      for (const auto& sql : migration.statements) c.execute(sql);
+      c.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                {Value(static_cast<int64_t>(migration.version)), Value(nowMillis())});
+    });
+    common::logger("storage").information("database schema migrated to version %d (%s)", migration.version,
+                                          migration.description);
+  }
+}
+
+}  // namespace portcullis::storage

@@ -1,0 +1,96 @@
+#pragma once
+// The one way into the database. Poco::Data with SQLite in WAL mode today;
+// the SQL is kept to what PostgreSQL runs too (TEXT, BIGINT, no
+// AUTOINCREMENT, ? placeholders) so a PostgreSQL backend can follow.
+//
+// SQLite has a single writer: every write goes through one connection under
+// a mutex, in a BEGIN IMMEDIATE transaction; reads use a small pool.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Poco/Dynamic/Var.h>
+
+namespace Poco::Data {
+class Session;
+class SessionPool;
+}  // namespace Poco::Data
+
+namespace portcullis::storage {
+
+using Value = Poco::Dynamic::Var;  // a parameter or a column: null, string, integer, number
+using Params = std::vector<Value>;
+
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  size_t size() const { return values_.size(); }
+  bool isNull(size_t i) const { return values_.at(i).isEmpty(); }
+  std::string text(size_t i) const;                  // "" for null
+  std::optional<std::string> optionalText(size_t i) const;
+  int64_t integer(size_t i) const;                   // 0 for null
+  std::optional<int64_t> optionalInteger(size_t i) const;
+
+ private:
+  std::vector<Value> values_;
+};
+using Rows = std::vector<Row>;
+
+class DatabaseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct StorageOptions {
+  std::string path;                   // SQLite database file
+  std::string synchronous = "FULL";   // FULL or NORMAL
+  int busyTimeoutMs = 5000;
+  int readers = 4;
+};
+
+// Runs queries on one connection, inside or outside a transaction.
+class Connection {
+ public:
+  explicit Connection(Poco::Data::Session& session) : session_(session) {}
+  Rows query(const std::string& sql, const Params& params = {});
+  size_t execute(const std::string& sql, const Params& params = {});
+
+ private:
+  Poco::Data::Session& session_;
+};
+
+class Database {
+ public:
+  // Opens (creating the file and its directory) and brings the schema up to
+  // date. Throws DatabaseError.
+  explicit Database(StorageOptions options);
+  ~Database();
+
+  Rows query(const std::string& sql, const Params& params = {});
+  size_t execute(const std::string& sql, const Params& params = {});
+
+  // Runs `work` in one write transaction; rolls back when it throws.
+  void write(const std::function<void(Connection&)>& work);
+
+  int schemaVersion();
+  const StorageOptions& options() const { return options_; }
+
+ private:
+  void configure(Poco::Data::Session& session);
+  void migrate();
+
+  StorageOptions options_;
+  std::mutex writeMutex_;
+  std::unique_ptr<Poco::Data::Session> writer_;
+  std::unique_ptr<Poco::Data::SessionPool> readers_;
+};
+
+// Milliseconds since the epoch, the unit of every timestamp column.
+int64_t nowMillis();
+
+}  // namespace portcullis::storage
