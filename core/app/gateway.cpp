@@ -20,6 +20,7 @@
 #include "core/transport/oauth_endpoint.hpp"
 #include "core/transport/public_url.hpp"
 #include "core/transport/stream_hub.hpp"
+#include "core/transport/tls.hpp"
 
 namespace portcullis::app {
 
@@ -141,6 +142,7 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
   http.keepAliveTimeout = config_.server.keepAliveTimeout;
   http.requestTimeout = config_.server.requestTimeout;
   http.limits.maxBodyBytes = config_.server.maxBodyBytes;
+  if (tls) http.tls = transport::makeServerContext(config_.server.tlsCert, config_.server.tlsKey);
   http_ = std::make_unique<transport::HttpServer>(http, *router_);
 }
 

@@ -199,7 +199,7 @@ void PluginHost::checkConfig(const config::PluginDecl& decl, const config::Confi
 }
 
 PluginReport PluginHost::inspect(const config::PluginDecl& decl, const config::Config& config) {
-  PluginReport report{decl.name, decl.kind, decl.library, "", "", "ok"};
+  PluginReport report{decl.name, decl.kind, decl.library, "", "", "ok", {}};
   try {
     std::string resolved;
     auto library = open(decl, resolved);

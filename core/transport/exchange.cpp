@@ -30,38 +30,55 @@ const std::string& httpDate() {
   return cached;
 }
 
-ConnectionReader::Result ConnectionReader::readMore(std::string& buffer, Clock::time_point deadline) {
-  char chunk[16384];
+ConnectionReader::Result ConnectionReader::waitFor(Channel::Wait wait, Clock::time_point deadline) {
+  if (wait == Channel::Wait::Closed) return Result::Closed;
+  const int mode = wait == Channel::Wait::Write ? Poco::Net::Socket::SELECT_WRITE : Poco::Net::Socket::SELECT_READ;
   while (true) {
     if (stopping_) return Result::Stopped;
     const auto now = Clock::now();
     if (now >= deadline) return Result::TimedOut;
-    const auto wait = std::min<Clock::duration>(deadline - now, kSlice);
+    const auto slice = std::min<Clock::duration>(deadline - now, kSlice);
     try {
-      if (!socket_.poll(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(wait).count()),
-                        Poco::Net::Socket::SELECT_READ)) {
-        continue;
+      if (channel_.socket().poll(
+              Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(slice).count()), mode)) {
+        return Result::Data;
       }
-      const int n = socket_.receiveBytes(chunk, sizeof chunk);
-      if (n <= 0) return Result::Closed;
-      buffer.append(chunk, static_cast<size_t>(n));
-      return Result::Data;
     } catch (const Poco::Exception&) {
       return Result::Closed;
     }
   }
 }
 
+ConnectionReader::Result ConnectionReader::readMore(std::string& buffer, Clock::time_point deadline) {
+  char chunk[16384];
+  Channel::Wait wait = channel_.pending() > 0 ? Channel::Wait::None : Channel::Wait::Read;
+  while (true) {
+    if (wait != Channel::Wait::None) {
+      const Result ready = waitFor(wait, deadline);
+      if (ready != Result::Data) return ready;
+    }
+    const Channel::Io io = channel_.read(chunk, sizeof chunk);
+    if (io.bytes > 0) {
+      buffer.append(chunk, io.bytes);
+      return Result::Data;
+    }
+    if (io.wait == Channel::Wait::Closed) return Result::Closed;
+    wait = io.wait;  // part of a TLS record, or the socket was not ready after all
+  }
+}
+
 ConnectionReader::Result ConnectionReader::waitReadable(Clock::time_point deadline,
                                                         const std::function<bool()>& yield) {
+  if (channel_.pending() > 0) return Result::Data;
   while (true) {
     if (stopping_) return Result::Stopped;
     const auto now = Clock::now();
     if (now >= deadline) return Result::TimedOut;
-    const auto wait = std::min<Clock::duration>(deadline - now, kSlice);
+    const auto slice = std::min<Clock::duration>(deadline - now, kSlice);
     try {
-      if (socket_.poll(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(wait).count()),
-                       Poco::Net::Socket::SELECT_READ)) {
+      if (channel_.socket().poll(
+              Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(slice).count()),
+              Poco::Net::Socket::SELECT_READ)) {
         return Result::Data;
       }
     } catch (const Poco::Exception&) {
@@ -71,16 +88,38 @@ ConnectionReader::Result ConnectionReader::waitReadable(Clock::time_point deadli
   }
 }
 
-Exchange::Exchange(Poco::Net::StreamSocket& socket, ConnectionReader& reader, RequestHead head,
+bool ConnectionReader::writeAll(const char* data, size_t size, Clock::time_point deadline) {
+  size_t sent = 0;
+  while (sent < size) {
+    const Channel::Io io = channel_.write(data + sent, size - sent);
+    if (io.bytes > 0) {
+      sent += io.bytes;
+      continue;
+    }
+    if (waitFor(io.wait, deadline) != Result::Data) return false;
+  }
+  return true;
+}
+
+bool ConnectionReader::handshake(Clock::time_point deadline) {
+  while (true) {
+    const Channel::Wait wait = channel_.handshake();
+    if (wait == Channel::Wait::None) return true;
+    if (waitFor(wait, deadline) != Result::Data) return false;
+  }
+}
+
+Exchange::Exchange(ConnectionReader& reader, RequestHead head,
                    std::string& pending, ConnectionReader::Clock::time_point deadline,
-                   const ExchangeLimits& limits, const std::string& serverHeader)
-    : socket_(socket),
-      reader_(reader),
+                   const ExchangeLimits& limits, const std::string& serverHeader,
+                   std::chrono::milliseconds sendBound)
+    : reader_(reader),
       head_(std::move(head)),
       pending_(pending),
       deadline_(deadline),
       limits_(limits),
       serverHeader_(serverHeader),
+      sendBound_(sendBound),
       keepAlive_(head_.keepAlive) {
   const size_t q = head_.target.find('?');
   path_ = head_.target.substr(0, q);
@@ -105,7 +144,7 @@ std::optional<std::string> Exchange::query(const std::string& name) const {
 
 std::string Exchange::peer() const {
   try {
-    return socket_.peerAddress().toString();
+    return reader_.channel().socket().peerAddress().toString();
   } catch (const Poco::Exception&) {
     return "?";
   }
@@ -113,7 +152,7 @@ std::string Exchange::peer() const {
 
 std::string Exchange::peerHost() const {
   try {
-    return socket_.peerAddress().host().toString();
+    return reader_.channel().socket().peerAddress().host().toString();
   } catch (const Poco::Exception&) {
     return "?";
   }
@@ -187,16 +226,7 @@ void Exchange::setHeader(const std::string& name, const std::string& value) {
 }
 
 void Exchange::send(const std::string& bytes) {
-  try {
-    size_t sent = 0;
-    while (sent < bytes.size()) {
-      const int n = socket_.sendBytes(bytes.data() + sent, static_cast<int>(bytes.size() - sent));
-      if (n <= 0) throw Poco::Net::NetException("connection closed");
-      sent += static_cast<size_t>(n);
-    }
-  } catch (const Poco::Exception&) {
-    failed_ = true;
-  }
+  if (!reader_.writeAll(bytes.data(), bytes.size(), ConnectionReader::Clock::now() + sendBound_)) failed_ = true;
 }
 
 void Exchange::respond(int status, const std::string& contentType, const std::string& body) {
@@ -249,7 +279,7 @@ void Exchange::respond(int status, const std::string& contentType, const std::st
 
 void Exchange::respondEmpty(int status) { respond(status, "", ""); }
 
-Poco::Net::StreamSocket Exchange::detach(int status, const std::string& contentType, std::string& head) {
+Channel Exchange::detach(int status, const std::string& contentType, std::string& head) {
   head = head_.http11 ? "HTTP/1.1 " : "HTTP/1.0 ";
   head += std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
   head += "Date: " + httpDate() + "\r\n";
@@ -264,7 +294,7 @@ Poco::Net::StreamSocket Exchange::detach(int status, const std::string& contentT
   responded_ = true;
   detached_ = true;
   keepAlive_ = false;
-  return socket_;
+  return reader_.channel();
 }
 
 }  // namespace portcullis::transport

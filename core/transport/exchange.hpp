@@ -11,8 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include <Poco/Net/StreamSocket.h>
-
+#include "core/transport/channel.hpp"
 #include "core/transport/http_message.hpp"
 
 namespace portcullis::transport {
@@ -21,32 +20,44 @@ struct ExchangeLimits {
   size_t maxBodyBytes = 4 * 1024 * 1024;
 };
 
-// Reads from a connection with a deadline; shared by the connection loop
-// (request heads) and Exchange (bodies).
+// Reads from and writes to a connection with deadlines; shared by the
+// connection loop (request heads) and Exchange (bodies, responses).
 class ConnectionReader {
  public:
   using Clock = std::chrono::steady_clock;
   enum class Result { Data, Closed, TimedOut, Stopped };
 
-  ConnectionReader(Poco::Net::StreamSocket& socket, const std::atomic<bool>& stopping)
-      : socket_(socket), stopping_(stopping) {}
+  ConnectionReader(Channel& channel, const std::atomic<bool>& stopping) : channel_(channel), stopping_(stopping) {}
 
   // Appends what arrives to `buffer`; waits at most until `deadline`.
   Result readMore(std::string& buffer, Clock::time_point deadline);
   // Waits until bytes can be read, the deadline passes, or (when yield is
   // set) the server has connections waiting for a thread.
   Result waitReadable(Clock::time_point deadline, const std::function<bool()>& yield);
+  // Writes every byte, waiting at most until `deadline`. False when the
+  // connection failed or the deadline passed.
+  bool writeAll(const char* data, size_t size, Clock::time_point deadline);
+  // Completes the TLS handshake (if any) by `deadline`.
+  bool handshake(Clock::time_point deadline);
+
+  Channel& channel() { return channel_; }
 
  private:
-  Poco::Net::StreamSocket& socket_;
+  // Waits in slices (watching `stopping`) until the socket is ready to read
+  // or write; TimedOut at the deadline.
+  Result waitFor(Channel::Wait wait, Clock::time_point deadline);
+
+  Channel& channel_;
   const std::atomic<bool>& stopping_;
 };
 
 class Exchange {
  public:
-  Exchange(Poco::Net::StreamSocket& socket, ConnectionReader& reader, RequestHead head,
+  // sendBound: how long writing one response may take.
+  Exchange(ConnectionReader& reader, RequestHead head,
            std::string& pending, ConnectionReader::Clock::time_point deadline,
-           const ExchangeLimits& limits, const std::string& serverHeader);
+           const ExchangeLimits& limits, const std::string& serverHeader,
+           std::chrono::milliseconds sendBound = std::chrono::milliseconds(30'000));
 
   const std::string& method() const { return head_.method; }
   const std::string& path() const { return path_; }
@@ -71,8 +82,8 @@ class Exchange {
 
   // Takes the connection out of the HTTP server for a long-lived stream. The
   // returned head (status line and headers, chunked for HTTP/1.1) is to be
-  // written first by whoever owns the socket next.
-  Poco::Net::StreamSocket detach(int status, const std::string& contentType, std::string& head);
+  // written first by whoever owns the channel next.
+  Channel detach(int status, const std::string& contentType, std::string& head);
   bool detached() const { return detached_; }
 
   // After this response the connection is closed.
@@ -84,13 +95,13 @@ class Exchange {
   bool bodyPending() const;
   void send(const std::string& bytes);
 
-  Poco::Net::StreamSocket& socket_;
   ConnectionReader& reader_;
   RequestHead head_;
   std::string& pending_;  // bytes received past the head (body, next request)
   ConnectionReader::Clock::time_point deadline_;
   const ExchangeLimits& limits_;
   const std::string& serverHeader_;
+  std::chrono::milliseconds sendBound_;
   std::string path_;
   std::string rawQuery_;
   std::vector<std::pair<std::string, std::string>> headers_;

@@ -9,6 +9,7 @@
 #include "core/common/error.hpp"
 #include "core/common/json.hpp"
 #include "core/common/log.hpp"
+#include "core/transport/tls.hpp"
 
 namespace portcullis::transport {
 
@@ -23,10 +24,24 @@ class HttpServer::Connection : public Poco::Net::TCPServerConnection {
     Poco::Net::StreamSocket& s = socket();
     try {
       s.setNoDelay(true);
-      s.setSendTimeout(Poco::Timespan(server_.options_.requestTimeout.count() * 1000));
     } catch (const Poco::Exception&) {
     }
-    ConnectionReader reader(s, server_.stopping_);
+    std::shared_ptr<TlsSession> tls;
+    if (server_.options_.tls) {
+      try {
+        tls = std::make_shared<TlsSession>(server_.options_.tls, static_cast<int>(s.impl()->sockfd()));
+      } catch (const std::exception& e) {
+        common::logger("transport").error("%s", std::string(e.what()));
+        return;
+      }
+    }
+    Channel channel(s, tls);
+    ConnectionReader reader(channel, server_.stopping_);
+    // The handshake counts against the first request's deadline.
+    if (!reader.handshake(Clock::now() + server_.options_.requestTimeout)) {
+      channel.close();
+      return;
+    }
     std::string pending;
     bool first = true;
     const auto& options = server_.options_;
@@ -46,19 +61,29 @@ class HttpServer::Connection : public Poco::Net::TCPServerConnection {
         if (parsed.status != ParseResult::Status::NeedMore) break;
         const auto r = reader.readMore(pending, deadline);
         if (r == ConnectionReader::Result::TimedOut) {
-          if (!pending.empty()) reject(s, 408, "the request did not arrive in time");
+          if (!pending.empty()) reject(reader, 408, "the request did not arrive in time");
+          channel.close();
           return;
         }
-        if (r != ConnectionReader::Result::Data) return;
+        if (r != ConnectionReader::Result::Data) {
+          channel.close();
+          return;
+        }
       }
       if (parsed.status == ParseResult::Status::Invalid) {
-        reject(s, parsed.httpStatus, parsed.problem);
+        reject(reader, parsed.httpStatus, parsed.problem);
+        channel.close();
         return;
       }
       pending.erase(0, parsed.consumed);
-      Exchange exchange(s, reader, std::move(head), pending, deadline, options.limits, options.serverHeader);
+      Exchange exchange(reader, std::move(head), pending, deadline, options.limits, options.serverHeader,
+                        options.requestTimeout);
       serve(exchange);
-      if (!exchange.keepAlive()) return;
+      if (exchange.detached()) return;  // the stream hub owns the connection now
+      if (!exchange.keepAlive()) {
+        channel.close();
+        return;
+      }
       first = false;
     }
   }
@@ -84,7 +109,7 @@ class HttpServer::Connection : public Poco::Net::TCPServerConnection {
   }
 
   // Answers a request that could not be parsed, then closes.
-  static void reject(Poco::Net::StreamSocket& s, int status, const std::string& problem) {
+  static void reject(ConnectionReader& reader, int status, const std::string& problem) {
     common::logger("transport").debug("rejected request: %d %s", status, problem);
     std::string body = R"({"error":")";
     switch (status) {
@@ -101,11 +126,7 @@ class HttpServer::Connection : public Poco::Net::TCPServerConnection {
     std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) +
                       "\r\nDate: " + httpDate() + "\r\nContent-Type: application/json\r\nContent-Length: " +
                       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    try {
-      s.sendBytes(out.data(), static_cast<int>(out.size()));
-      s.shutdownSend();
-    } catch (const Poco::Exception&) {
-    }
+    reader.writeAll(out.data(), out.size(), Clock::now() + std::chrono::seconds(5));
   }
 
   HttpServer& server_;
@@ -128,6 +149,8 @@ HttpServer::HttpServer(HttpServerOptions options, Router& router)
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
+  // Plain TCP either way: TLS sessions are set up on each connection's own
+  // thread (tls.hpp), so a slow handshake never holds up accepting.
   Poco::Net::ServerSocket socket;
   try {
     const Poco::Net::SocketAddress address(options_.host, options_.port);

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/TCPServer.h>
 #include <Poco/ThreadPool.h>
 
@@ -63,6 +64,7 @@ struct HttpServerOptions {
   ExchangeLimits limits;
   HttpLimits httpLimits;
   std::string serverHeader = "portcullis";
+  Poco::Net::Context::Ptr tls;  // set: serve HTTPS (tls.hpp)
 };
 
 class HttpServer {

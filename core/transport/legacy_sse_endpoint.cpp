@@ -64,11 +64,11 @@ void LegacySseEndpoint::openStream(Exchange& exchange) {
   session->setNotificationStream(stream);
   session->setAttachment(std::make_shared<StreamCloser>(stream));
   std::string head;
-  Poco::Net::StreamSocket socket = exchange.detach(200, "text/event-stream", head);
+  Channel channel = exchange.detach(200, "text/event-stream", head);
   std::weak_ptr<EventStream> weak = stream;
   mcp::SessionStore& sessions = sessions_;
   const std::string id = session->id();
-  const StreamHub::Id sink = hub_.open(socket, std::move(head), exchange.http11(),
+  const StreamHub::Id sink = hub_.open(channel, std::move(head), exchange.http11(),
                                        [weak, &sessions, id](StreamHub::Id sinkId) {
                                          if (auto s = weak.lock()) s->sinkClosed(sinkId);
                                          // On this transport the stream is the session.
@@ -76,7 +76,7 @@ void LegacySseEndpoint::openStream(Exchange& exchange) {
                                        });
   if (sink == 0) {
     sessions_.remove(id);
-    refuseStream(socket);
+    refuseStream(channel);
     return;
   }
   stream->attach(sink, std::nullopt);

@@ -309,16 +309,16 @@ void McpEndpoint::listen(Exchange& exchange, const Message& message, mcp::Reques
   mcp::ChangeFeed& feed = dispatcher_.feed();
   const uint64_t listenerId = feed.addListener(message.id, filter, stream);
   std::string head;
-  Poco::Net::StreamSocket socket = exchange.detach(200, "text/event-stream", head);
+  Channel channel = exchange.detach(200, "text/event-stream", head);
   std::weak_ptr<EventStream> weak = stream;
-  const StreamHub::Id sink = hub_.open(socket, std::move(head), exchange.http11(),
+  const StreamHub::Id sink = hub_.open(channel, std::move(head), exchange.http11(),
                                        [weak, listenerId, &feed](StreamHub::Id id) {
                                          if (auto s = weak.lock()) s->sinkClosed(id);
                                          feed.removeListener(listenerId);
                                        });
   if (sink == 0) {
     feed.removeListener(listenerId);
-    refuseStream(socket);
+    refuseStream(channel);
     return;
   }
   stream->attach(sink, std::nullopt);
@@ -533,13 +533,13 @@ void McpEndpoint::get(Exchange& exchange) {
     fresh = true;
   }
   std::string head;
-  Poco::Net::StreamSocket socket = exchange.detach(200, "text/event-stream", head);
+  Channel channel = exchange.detach(200, "text/event-stream", head);
   std::weak_ptr<EventStream> weak = stream;
-  const StreamHub::Id sink = hub_.open(socket, std::move(head), exchange.http11(), [weak](StreamHub::Id id) {
+  const StreamHub::Id sink = hub_.open(channel, std::move(head), exchange.http11(), [weak](StreamHub::Id id) {
     if (auto s = weak.lock()) s->sinkClosed(id);
   });
   if (sink == 0) {
-    refuseStream(socket);
+    refuseStream(channel);
     return;
   }
   stream->attach(sink, after);

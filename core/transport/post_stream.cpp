@@ -23,12 +23,12 @@ bool PostStream::upgrade() {
     return false;
   }
   std::string head;
-  Poco::Net::StreamSocket socket = exchange_.detach(200, "text/event-stream", head);
+  Channel channel = exchange_.detach(200, "text/event-stream", head);
   auto stream = std::make_shared<EventStream>(
       hub_, common::randomHex(8), EventStreamOptions{options_.resumable, options_.resumable ? options_.history : 0});
   std::weak_ptr<EventStream> weak = stream;
   auto cancel = cancelOnClose_;
-  const StreamHub::Id sink = hub_.open(socket, std::move(head), exchange_.http11(),
+  const StreamHub::Id sink = hub_.open(channel, std::move(head), exchange_.http11(),
                                        [weak, cancel](StreamHub::Id id) {
                                          auto s = weak.lock();
                                          if (s) s->sinkClosed(id);
@@ -37,7 +37,7 @@ bool PostStream::upgrade() {
                                        });
   if (sink == 0) {
     failed_ = true;
-    refuseStream(socket);
+    refuseStream(channel);
     return false;
   }
   // Findable for Last-Event-ID before the first event id goes out.

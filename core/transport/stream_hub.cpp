@@ -17,7 +17,7 @@ using Clock = std::chrono::steady_clock;
 
 struct StreamHub::Stream {
   Id id = 0;
-  Poco::Net::StreamSocket socket;
+  Channel channel;  // used under `mutex` (a TLS session is not thread-safe)
   int fd = -1;
   bool chunked = true;
   std::mutex mutex;
@@ -101,8 +101,7 @@ void StreamHub::wake() {
   [[maybe_unused]] ssize_t n = ::write(wakeFd_, &one, sizeof one);
 }
 
-StreamHub::Id StreamHub::open(Poco::Net::StreamSocket socket, std::string head, bool chunked,
-                              ClosedCallback onClosed) {
+StreamHub::Id StreamHub::open(Channel channel, std::string head, bool chunked, ClosedCallback onClosed) {
   auto stream = std::make_shared<Stream>();
   {
     std::lock_guard lock(mutex_);
@@ -110,15 +109,10 @@ StreamHub::Id StreamHub::open(Poco::Net::StreamSocket socket, std::string head, 
     stream->id = nextId_++;
     streams_[stream->id] = stream;
   }
-  stream->socket = socket;
-  stream->fd = socket.impl()->sockfd();
+  stream->channel = std::move(channel);
+  stream->fd = stream->channel.fd();
   stream->chunked = chunked;
   stream->onClosed = std::move(onClosed);
-  try {
-    stream->socket.setBlocking(false);
-    stream->socket.setNoDelay(true);
-  } catch (const Poco::Exception&) {
-  }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP;
   ev.data.u64 = stream->id;
@@ -132,16 +126,30 @@ StreamHub::Id StreamHub::open(Poco::Net::StreamSocket socket, std::string head, 
   return stream->id;
 }
 
+namespace {
+
+// Reads and discards what the client sent: clients send nothing on a
+// response stream, so anything readable is stray bytes or the end of the
+// connection. True when the connection ended.
+bool drain(Channel& channel) {
+  char buffer[512];
+  while (true) {
+    const Channel::Io io = channel.read(buffer, sizeof buffer);
+    if (io.bytes > 0) continue;
+    return io.wait == Channel::Wait::Closed;
+  }
+}
+
+}  // namespace
+
 bool StreamHub::flush(Stream& s) {
   while (s.offset < s.out.size()) {
-    const ssize_t n =
-        ::send(s.fd, s.out.data() + s.offset, s.out.size() - s.offset, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      s.offset += static_cast<size_t>(n);
+    const Channel::Io io = s.channel.write(s.out.data() + s.offset, s.out.size() - s.offset);
+    if (io.bytes > 0) {
+      s.offset += io.bytes;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (io.wait != Channel::Wait::Closed) {
       if (!s.wantWrite) {
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT;
@@ -240,14 +248,7 @@ void StreamHub::close(Id id) {
     std::lock_guard lock(stream->mutex);
     stream->dead = true;
     if (epoll_ >= 0) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, stream->fd, nullptr);
-    try {
-      stream->socket.shutdown();
-    } catch (const Poco::Exception&) {
-    }
-    try {
-      stream->socket.close();
-    } catch (const Poco::Exception&) {
-    }
+    stream->channel.close();
     callback.swap(stream->onClosed);
   }
   if (callback) {
@@ -304,15 +305,8 @@ void StreamHub::run() {
       const uint32_t flags = events[i].events;
       bool gone = false;
       if ((flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
-        // Clients send nothing on a response stream; anything readable is
-        // either stray bytes (discarded) or the end of the connection.
-        char buffer[512];
-        while (true) {
-          const ssize_t r = ::recv(stream->fd, buffer, sizeof buffer, MSG_DONTWAIT);
-          if (r > 0) continue;
-          if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) gone = true;
-          break;
-        }
+        std::lock_guard lock(stream->mutex);  // a TLS session is not shared between threads
+        gone = drain(stream->channel);
         if ((flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) gone = true;
       }
       if (!gone && (flags & EPOLLOUT) != 0) {
@@ -334,17 +328,28 @@ void StreamHub::run() {
   }
 }
 
-void refuseStream(Poco::Net::StreamSocket& socket) {
+void refuseStream(Channel& channel) {
   static const std::string kResponse =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 62\r\n"
       "Connection: close\r\n\r\n{\"error\":\"unavailable\",\"error_description\":\"too many streams\"}";
-  try {
-    socket.setBlocking(true);
-    socket.sendBytes(kResponse.data(), static_cast<int>(kResponse.size()));
-    socket.shutdownSend();
-    socket.close();
-  } catch (const Poco::Exception&) {
+  // Nothing was written yet, so the whole answer fits the socket's buffer;
+  // a client that does not even take that much is not waited for.
+  size_t sent = 0;
+  for (int attempt = 0; sent < kResponse.size() && attempt < 50; ++attempt) {
+    const Channel::Io io = channel.write(kResponse.data() + sent, kResponse.size() - sent);
+    if (io.bytes > 0) {
+      sent += io.bytes;
+      continue;
+    }
+    if (io.wait == Channel::Wait::Closed) break;
+    try {
+      channel.socket().poll(Poco::Timespan(20'000), io.wait == Channel::Wait::Write ? Poco::Net::Socket::SELECT_WRITE
+                                                                                    : Poco::Net::Socket::SELECT_READ);
+    } catch (const Poco::Exception&) {
+      break;
+    }
   }
+  channel.close();
 }
 
 }  // namespace portcullis::transport

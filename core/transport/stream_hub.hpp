@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <Poco/Net/StreamSocket.h>
+#include "core/transport/channel.hpp"
 
 namespace portcullis::transport {
 
@@ -41,11 +41,11 @@ class StreamHub {
   void start();
   void stop();  // closes every stream
 
-  // Takes over a detached socket. `head` (the HTTP response head) is written
+  // Takes over a detached connection. `head` (the HTTP response head) is written
   // first; later frames are sent with chunked transfer encoding when
   // `chunked`. onClosed runs once, on the reactor thread, when the stream
   // ends for any reason. Returns 0 when the hub is full.
-  Id open(Poco::Net::StreamSocket socket, std::string head, bool chunked, ClosedCallback onClosed);
+  Id open(Channel channel, std::string head, bool chunked, ClosedCallback onClosed);
 
   // Queues one frame. False when the stream is gone or was just dropped for
   // being too slow.
@@ -82,6 +82,6 @@ class StreamHub {
 
 // For a socket detached for a stream the hub then had no room for: answers
 // 503 (nothing was written yet) and closes it.
-void refuseStream(Poco::Net::StreamSocket& socket);
+void refuseStream(Channel& channel);
 
 }  // namespace portcullis::transport
