@@ -178,13 +178,15 @@ FetchedDocument ClientMetadataFetcher::download(const std::string& url, std::chr
     params.loadDefaultCAs = true;
     params.caLocation = options_.caFile;
     Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    // The certificate is checked against the name in the URL, while the
+    // session connects to the checked address literally (no second lookup).
+    // Poco wants the socket unconnected here: the session connects it.
     Poco::Net::SecureStreamSocket socket(context);
     socket.setPeerHostName(parts.host);
     const Poco::Timespan timeout(std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout).count());
-    socket.connect(Poco::Net::SocketAddress(address, parts.port), timeout);
-    socket.setReceiveTimeout(timeout);
-    socket.setSendTimeout(timeout);
     Poco::Net::HTTPSClientSession session(socket);
+    session.setHost(address);
+    session.setPort(parts.port);
     session.setTimeout(timeout);
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, parts.pathAndQuery,
                                    Poco::Net::HTTPMessage::HTTP_1_1);
