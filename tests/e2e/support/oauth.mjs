@@ -10,7 +10,7 @@ import fs from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { BIN, ROOT, CLI_BOUND_MS, WAIT_MS, within, withServer, modernRequest } from './mcp.mjs';
+import { BIN, ROOT, CLI_BOUND_MS, WAIT_MS, within, withServer, spawnServe, modernRequest } from './mcp.mjs';
 import { Browser, signInAndConsent } from './browser.mjs';
 
 export const USERNAME = 'alice';
@@ -47,12 +47,12 @@ export function runCliWithInput(args, input, { env = {}, timeout = CLI_BOUND_MS 
 
 /**
  * The configuration of a sign-in-required Portcullis: the built-in identity
- * provider and the demo plugin. `auth` is merged into the auth section.
- * Written as JSON, which YAML reads as it is.
+ * provider and the demo plugin. `server` and `auth` are merged into their
+ * sections. Written as JSON, which YAML reads as it is.
  */
-export function oauthConfig({ auth = {}, logLevel = 'warning' } = {}) {
+export function oauthConfig({ auth = {}, server = {}, logLevel = 'warning' } = {}) {
   return {
-    server: { listen: '127.0.0.1:0', mcp_path: '/mcp' },
+    server: { listen: '127.0.0.1:0', mcp_path: '/mcp', ...server },
     // Overridden by PORTCULLIS_DATA_DIR; set anyway so nothing lands in the checkout.
     data_dir: './var/unused-e2e',
     logging: { level: logLevel },
@@ -65,31 +65,89 @@ export function oauthConfig({ auth = {}, logLevel = 'warning' } = {}) {
 }
 
 /**
+ * `portcullis serve` on `listen` (HOST:PORT), for a server whose printed URL
+ * is its public_url rather than its address; otherwise as withServer.
+ */
+async function withServerAt(configFile, listen, fn, { env }) {
+  const s = spawnServe(['--config', configFile, '--listen', listen], { env });
+  const started = await s.ready;
+  if (!started.url) throw new Error(`the server did not start (${JSON.stringify(started.exited)}):\n${s.stdout()}${s.stderr()}`);
+  const [host, port] = [listen.slice(0, listen.lastIndexOf(':')), Number(listen.slice(listen.lastIndexOf(':') + 1))];
+  let failed = false;
+  try {
+    return await fn({ url: started.url, port, host, output: () => s.stdout() + s.stderr() });
+  } catch (e) {
+    failed = true;
+    throw e;
+  } finally {
+    let exit;
+    try {
+      exit = await s.stop();
+    } catch (e) {
+      if (!failed) throw e;
+    }
+    if (!failed) assert.deepEqual(exit, { code: 0, signal: null }, `the server did not exit cleanly:\n${s.stdout()}${s.stderr()}`);
+  }
+}
+
+/**
  * Starts Portcullis with a temporary configuration (oauthConfig(options)) and
  * data directory holding one admin user, runs `fn(server)`, then stops the
  * server (checking a clean exit, see withServer) and removes the directory.
- * `server` adds to withServer's: base (the origin), issuer, resource (the MCP
- * URL, the tokens' audience), username, password, dataDir, configFile.
+ * `server` adds to withServer's: base (where it listens, http://HOST:PORT),
+ * endpoint (the MCP endpoint there),
+ * issuer, resource (the MCP URL, the tokens' audience), username, password,
+ * dataDir, configFile.
+ * Options: auth, server (config sections to merge), env; dataDir to share
+ * another server's data directory (no user is added then, and the directory
+ * is left alone); listen (HOST:PORT, needed with server.public_url).
  */
 export async function withOAuthServer(options, fn) {
   const dir = await tempDir('portcullis-oauth-');
   try {
-    const dataDir = path.join(dir.path, 'data');
+    const dataDir = options.dataDir ?? path.join(dir.path, 'data');
     const configFile = path.join(dir.path, 'portcullis.yaml');
     await fs.writeFile(configFile, `${JSON.stringify(oauthConfig(options), null, 2)}\n`);
     const env = { PORTCULLIS_DATA_DIR: dataDir, ...(options.env ?? {}) };
-    const added = await runCliWithInput(
-      ['users', 'add', USERNAME, '--role', 'admin', '--password-stdin', '--config', configFile], `${PASSWORD}\n`, { env });
-    assert.equal(added.code, 0, `portcullis users add: ${added.stdout}${added.stderr}`);
-    return await withServer(configFile, async (s) => {
-      const base = new URL(s.url).origin;
+    if (!options.dataDir) {
+      const added = await runCliWithInput(
+        ['users', 'add', USERNAME, '--role', 'admin', '--password-stdin', '--config', configFile], `${PASSWORD}\n`, { env });
+      assert.equal(added.code, 0, `portcullis users add: ${added.stdout}${added.stderr}`);
+    }
+    const mcpPath = options.server?.mcp_path ?? '/mcp';
+    const run = async (s) => {
+      const base = `http://${s.host}:${s.port}`;
+      const issuer = options.server?.public_url ?? base;
       return fn({
-        ...s, base, issuer: base, resource: s.url, username: USERNAME, password: PASSWORD, dataDir, configFile,
+        ...s, base, endpoint: `${base}${mcpPath}`, issuer, resource: `${issuer}${mcpPath}`, username: USERNAME, password: PASSWORD, dataDir, configFile,
       });
-    }, { env });
+    };
+    return options.listen ? await withServerAt(configFile, options.listen, run, { env }) : await withServer(configFile, run, { env });
   } finally {
     await dir.remove();
   }
+}
+
+/**
+ * withOAuthServer for a group of tests: resolves once the server runs and
+ * keeps it running until `stop()`, which stops it and removes its files.
+ */
+export async function holdOAuthServer(options) {
+  let release;
+  let started;
+  const ready = new Promise((resolve) => { started = resolve; });
+  const done = withOAuthServer(options, (s) => {
+    started(s);
+    return new Promise((resolve) => { release = resolve; });
+  });
+  const server = await Promise.race([ready, done.then(() => { throw new Error('the server stopped before it was used'); })]);
+  return {
+    server,
+    stop: async () => {
+      release();
+      await done;
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -191,7 +249,7 @@ export async function obtainTokens(server, { clientId, redirectUri, scope, brows
  */
 export async function mcpWithToken(server, token, { method = 'tools/list', params = {} } = {}) {
   const { headers, body } = modernRequest(method, params);
-  const res = await call(server.url, {
+  const res = await call(server.endpoint, {
     method: 'POST',
     headers: { ...headers, ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }) },
     body: JSON.stringify(body),
