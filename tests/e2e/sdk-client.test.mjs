@@ -1,6 +1,7 @@
 // The official TypeScript SDK client (@modelcontextprotocol/sdk) against a
 // real Portcullis: Streamable HTTP and the legacy HTTP+SSE transport, on the
-// default configuration and on config/examples/open.yaml, plus the
+// default configuration (sign-in required: the client sends an API token made
+// with the CLI) and on config/examples/open.yaml (no sign-in), plus the
 // interactive features the conformance plugin offers (progress, sampling,
 // elicitation, stream polling) and the older protocol revisions.
 import { test, describe } from 'node:test';
@@ -14,9 +15,15 @@ import {
   ElicitRequestSchema,
   LATEST_PROTOCOL_VERSION,
 } from '@modelcontextprotocol/sdk/types.js';
-import { withServer, within, firstText, boundedFetch, SUITE_BOUND, WAIT_MS } from './support/mcp.mjs';
+import {
+  withServer, within, firstText, boundedFetch, assertChallenge, SUITE_BOUND, WAIT_MS,
+} from './support/mcp.mjs';
 
-const CONFIGS = ['config/portcullis.yaml', 'config/examples/open.yaml'];
+const DEFAULT = 'config/portcullis.yaml';
+const OPEN = 'config/examples/open.yaml';
+const CONFIGS = [DEFAULT, OPEN];
+// The configurations that require sign-in; tests against them send an API token.
+const SIGNED_IN = new Set([DEFAULT]);
 const DEMO_TOOLS = ['demo_echo', 'demo_get_time', 'demo_get_help', 'whoami'];
 // A request the SDK sends may wait on the server; this bounds each one.
 const REQUEST = { timeout: WAIT_MS };
@@ -41,20 +48,40 @@ function recordingFetch() {
   return { fetch: wrapped, requests };
 }
 
+/**
+ * Transport options that send the server's Authorization header (if any) on
+ * every request. Both SDK transports add `requestInit.headers` to each POST,
+ * GET and DELETE they make, the HTTP+SSE transport also to the GET /sse of
+ * its EventSource (SSEClientTransport._commonHeaders in SDK 1.32.2).
+ */
+function withHeaders(server, options = {}) {
+  return { ...options, requestInit: { ...options.requestInit, headers: { ...server.headers, ...options.requestInit?.headers } } };
+}
+
 async function connectStreamable(server, { capabilities, transportOptions, transport } = {}) {
   const client = newClient(capabilities);
-  const t = transport ?? new StreamableHTTPClientTransport(new URL(server.url), transportOptions);
+  const t = transport ?? new StreamableHTTPClientTransport(new URL(server.url), withHeaders(server, transportOptions));
   await within(client.connect(t, REQUEST), 'the SDK client to connect over Streamable HTTP');
   return { client, transport: t };
 }
 
-async function connectSse(server, { capabilities } = {}) {
+async function connectSse(server, { capabilities, transportOptions } = {}) {
   const client = newClient(capabilities);
   const sseUrl = new URL('/sse', server.url);
-  const transport = new SSEClientTransport(sseUrl);
+  const transport = new SSEClientTransport(sseUrl, withHeaders(server, transportOptions));
   await within(client.connect(transport, REQUEST), 'the SDK client to connect over HTTP+SSE');
   return { client, transport };
 }
+
+/** Raw JSON-RPC POST headers, with the server's Authorization header if any. */
+function postHeaders(server, extra = {}) {
+  return { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...server.headers, ...extra };
+}
+
+const INITIALIZE = {
+  jsonrpc: '2.0', id: 1, method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
 
 async function toolNames(client) {
   const names = [];
@@ -76,9 +103,83 @@ function assertTimestamp(text) {
 }
 
 for (const config of CONFIGS) {
+  const signIn = SIGNED_IN.has(config);
+  const serve = (fn) => withServer(config, fn, { signIn });
   describe(`SDK client, ${config}`, SUITE_BOUND, () => {
+    if (signIn) {
+      test('without a token every MCP path answers 401 with a challenge naming this server', async () => {
+        await withServer(config, async (server) => {
+          const res = await within(boundedFetch(server.url, {
+            method: 'POST', headers: postHeaders(server), body: JSON.stringify(INITIALIZE),
+          }), 'POST /mcp without a token');
+          assert.equal(res.headers.get('mcp-session-id'), null, 'no session without sign-in');
+          const challenge = await assertChallenge(res, server);
+          // The metadata it points at describes this very endpoint.
+          const meta = await within(boundedFetch(challenge.resource_metadata), 'the protected-resource metadata');
+          assert.equal(meta.status, 200);
+          const doc = await meta.json();
+          assert.equal(doc.resource, server.url);
+          assert.deepEqual(doc.authorization_servers, [server.origin]);
+
+          // The GET stream and DELETE of a session: refused before the
+          // session is even looked up.
+          const sessionHeaders = { 'Mcp-Session-Id': 'made-up-session', 'MCP-Protocol-Version': '2025-11-25' };
+          const get = await within(boundedFetch(server.url, { headers: { Accept: 'text/event-stream', ...sessionHeaders } }), 'GET /mcp without a token');
+          await assertChallenge(get, server);
+          const del = await within(boundedFetch(server.url, { method: 'DELETE', headers: sessionHeaders }), 'DELETE /mcp without a token');
+          await assertChallenge(del, server);
+          const sse = await within(boundedFetch(new URL('/sse', server.url), { headers: { Accept: 'text/event-stream' } }), 'GET /sse without a token');
+          await assertChallenge(sse, server);
+          const messages = await within(boundedFetch(new URL('/messages?sessionId=none', server.url), {
+            method: 'POST', headers: postHeaders(server), body: JSON.stringify(INITIALIZE),
+          }), 'POST /messages without a token');
+          await assertChallenge(messages, server);
+
+          // A token that is not valid is told so.
+          const forged = await within(boundedFetch(server.url, {
+            method: 'POST',
+            headers: postHeaders(server, { Authorization: 'Bearer pct_notARealTokenNotARealTokenNotARealToken00' }),
+            body: JSON.stringify(INITIALIZE),
+          }), 'POST /mcp with a made-up token');
+          await assertChallenge(forged, server, { error: 'invalid_token' });
+        });
+      });
+
+      test('without a token the SDK client cannot connect, over either transport', async () => {
+        await withServer(config, async (server) => {
+          const client = newClient();
+          await assert.rejects(
+            within(client.connect(new StreamableHTTPClientTransport(new URL(server.url)), REQUEST), 'connect without a token'),
+            (e) => /401|Unauthorized/i.test(`${e?.message} ${e?.code}`),
+          );
+          await client.close();
+          const legacy = newClient();
+          await assert.rejects(
+            within(legacy.connect(new SSEClientTransport(new URL('/sse', server.url)), REQUEST), 'connect over SSE without a token'),
+            (e) => e?.code === 401 || /401|Unauthorized/i.test(`${e?.message}`),
+          );
+          await legacy.close();
+        });
+      });
+    } else {
+      test('no token is needed: initialize is answered and there is no OAuth metadata', async () => {
+        await withServer(config, async (server) => {
+          assert.deepEqual(server.headers, {});
+          const res = await within(boundedFetch(server.url, {
+            method: 'POST', headers: postHeaders(server), body: JSON.stringify(INITIALIZE),
+          }), 'initialize without a token');
+          assert.equal(res.status, 200, await res.clone().text());
+          assert.equal(res.headers.get('www-authenticate'), null);
+          assert.equal((await res.json()).result.serverInfo.name, 'portcullis');
+          const meta = await within(boundedFetch(new URL('/.well-known/oauth-protected-resource/mcp', server.url)), 'the metadata');
+          assert.equal(meta.status, 404);
+          await meta.arrayBuffer();
+        });
+      });
+    }
+
     test('Streamable HTTP: connects and lists the demo tools', async () => {
-      await withServer(config, async (server) => {
+      await serve(async (server) => {
         const { client, transport } = await connectStreamable(server);
         try {
           assert.equal(client.getServerVersion()?.name, 'portcullis');
@@ -103,6 +204,15 @@ for (const config of CONFIGS) {
           const identity = who.structuredContent ?? JSON.parse(firstText(who));
           assert.equal(identity.protocolVersion, LATEST_PROTOCOL_VERSION);
           assert.equal(identity.clientInfo?.name, 'portcullis-e2e-sdk');
+          if (signIn) {
+            // The caller is the user the API token belongs to.
+            assert.equal(identity.authenticated, true, JSON.stringify(identity));
+            assert.match(identity.username ?? '', /^e2e-user-\d+$/, JSON.stringify(identity));
+            assert.match(identity.clientId ?? '', /^api-token:tok_/, JSON.stringify(identity));
+            assert.deepEqual([...identity.scopes].sort(), ['prompts:read', 'resources:read', 'tools:call', 'tools:read']);
+          } else {
+            assert.notEqual(identity.authenticated, true, JSON.stringify(identity));
+          }
         } finally {
           await client.close();
         }
@@ -110,7 +220,7 @@ for (const config of CONFIGS) {
     });
 
     test('Streamable HTTP: demo_echo returns exactly the text it is given', async () => {
-      await withServer(config, async (server) => {
+      await serve(async (server) => {
         const { client } = await connectStreamable(server);
         try {
           for (const text of ['hello', 'Grüße, 世界 — "quoted" \\ back\nslash\ttab 🚪', ' ']) {
@@ -125,7 +235,7 @@ for (const config of CONFIGS) {
     });
 
     test('Streamable HTTP: demo_get_time returns an ISO-8601 UTC timestamp', async () => {
-      await withServer(config, async (server) => {
+      await serve(async (server) => {
         const { client } = await connectStreamable(server);
         try {
           const result = await within(client.callTool({ name: 'demo_get_time', arguments: {} }, undefined, REQUEST), 'demo_get_time');
@@ -138,7 +248,7 @@ for (const config of CONFIGS) {
     });
 
     test('Streamable HTTP: lists and reads demo://readme', async () => {
-      await withServer(config, async (server) => {
+      await serve(async (server) => {
         const { client } = await connectStreamable(server);
         try {
           const { resources } = await within(client.listResources({}, REQUEST), 'resources/list');
@@ -159,7 +269,7 @@ for (const config of CONFIGS) {
     });
 
     test('Streamable HTTP: lists and gets the demo_greeting prompt, and completes its argument', async () => {
-      await withServer(config, async (server) => {
+      await serve(async (server) => {
         const { client } = await connectStreamable(server);
         try {
           const { prompts } = await within(client.listPrompts({}, REQUEST), 'prompts/list');
@@ -189,7 +299,7 @@ for (const config of CONFIGS) {
     });
 
     test('legacy HTTP+SSE (/sse): connects, lists and calls tools', async () => {
-      await withServer(config, async (server) => {
+      await serve(async (server) => {
         const { client } = await connectSse(server);
         try {
           assert.equal(client.getServerVersion()?.name, 'portcullis');
@@ -382,12 +492,12 @@ class PinnedVersionTransport extends StreamableHTTPClientTransport {
   }
 }
 
-describe('SDK client, older protocol revisions', SUITE_BOUND, () => {
+describe(`SDK client, older protocol revisions (${DEFAULT}, with an API token)`, SUITE_BOUND, () => {
   for (const version of ['2025-06-18', '2025-03-26']) {
     test(`a client offering ${version} negotiates it and works`, async () => {
-      await withServer('config/portcullis.yaml', async (server) => {
+      await withServer(DEFAULT, async (server) => {
         const recorder = recordingFetch();
-        const transport = new PinnedVersionTransport(new URL(server.url), version, { fetch: recorder.fetch });
+        const transport = new PinnedVersionTransport(new URL(server.url), version, withHeaders(server, { fetch: recorder.fetch }));
         const { client } = await connectStreamable(server, { transport });
         try {
           const init = recorder.requests.find((r) => r.body?.method === 'initialize');
@@ -405,17 +515,19 @@ describe('SDK client, older protocol revisions', SUITE_BOUND, () => {
           const later = recorder.requests.filter((r) => r.body?.method && r.body.method !== 'initialize');
           assert.ok(later.length > 0);
           for (const r of later) assert.equal(r.headers.get('mcp-protocol-version'), version, `${r.body.method} header`);
+          // And every request carried the token.
+          for (const r of recorder.requests) assert.equal(r.headers.get('authorization'), `Bearer ${server.token}`, `${r.method} ${r.body?.method}`);
         } finally {
           await client.close();
         }
-      });
+      }, { signIn: true });
     });
 
     test(`raw initialize with ${version} is answered with ${version} and a session`, async () => {
-      await withServer('config/portcullis.yaml', async (server) => {
+      await withServer(DEFAULT, async (server) => {
         const res = await within(boundedFetch(server.url, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+          headers: postHeaders(server),
           body: JSON.stringify({
             jsonrpc: '2.0', id: 1, method: 'initialize',
             params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
@@ -428,10 +540,7 @@ describe('SDK client, older protocol revisions', SUITE_BOUND, () => {
         assert.equal(body.result.protocolVersion, version);
         assert.equal(body.result.serverInfo.name, 'portcullis');
 
-        const headers = {
-          'Content-Type': 'application/json', Accept: 'application/json, text/event-stream',
-          'Mcp-Session-Id': session, 'MCP-Protocol-Version': version,
-        };
+        const headers = postHeaders(server, { 'Mcp-Session-Id': session, 'MCP-Protocol-Version': version });
         const initialized = await boundedFetch(server.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
         assert.equal(initialized.status, 202);
         await initialized.arrayBuffer();
@@ -442,23 +551,23 @@ describe('SDK client, older protocol revisions', SUITE_BOUND, () => {
         const done = await boundedFetch(server.url, { method: 'DELETE', headers });
         assert.equal(done.status, 200);
         await done.arrayBuffer();
-      });
+      }, { signIn: true });
     });
   }
 
   test('2025-03-26 allows a JSON-RPC batch', async () => {
-    await withServer('config/portcullis.yaml', async (server) => {
+    await withServer(DEFAULT, async (server) => {
       const version = '2025-03-26';
       const init = await boundedFetch(server.url, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+        headers: postHeaders(server),
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
       });
       const session = init.headers.get('mcp-session-id');
       await init.arrayBuffer();
       const res = await boundedFetch(server.url, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', 'Mcp-Session-Id': session, 'MCP-Protocol-Version': version },
+        headers: postHeaders(server, { 'Mcp-Session-Id': session, 'MCP-Protocol-Version': version }),
         body: JSON.stringify([
           { jsonrpc: '2.0', method: 'notifications/initialized' },
           { jsonrpc: '2.0', id: 'a', method: 'tools/call', params: { name: 'demo_echo', arguments: { text: 'one' } } },
@@ -471,6 +580,6 @@ describe('SDK client, older protocol revisions', SUITE_BOUND, () => {
       const byId = Object.fromEntries(replies.map((r) => [r.id, r]));
       assert.equal(firstText(byId.a.result), 'one');
       assert.equal(firstText(byId.b.result), 'two');
-    });
+    }, { signIn: true });
   });
 });

@@ -1,12 +1,13 @@
-// Helpers shared by the end-to-end tests: a server per test, bounded waits,
-// the portcullis CLI as a child process, and a small raw-HTTP client for the
-// 2026-07-28 protocol (which the TypeScript SDK does not speak).
+// Helpers shared by the end-to-end tests: a server per test (each with its
+// own fresh data directory), bounded waits, the portcullis CLI as a child
+// process, users and API tokens made with that CLI, and a small raw-HTTP
+// client for the 2026-07-28 protocol (which the TypeScript SDK does not speak).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { ROOT, BIN } from './server.mjs';
+import { ROOT, BIN, makeDataDir, removeDataDir } from './server.mjs';
 
-export { ROOT, BIN };
+export { ROOT, BIN, makeDataDir, removeDataDir };
 
 // Bounds on waiting, not performance expectations: generous on purpose.
 export const WAIT_MS = 30_000;
@@ -33,9 +34,18 @@ export function boundedFetch(url, init = {}) {
  * `fn(server)`, then stops the server with SIGTERM and checks that it shut
  * down cleanly (exit code 0, no signal). A server that does not stop within
  * the bound is killed, so a hung server cannot hang the test run.
- * `server` has url, port, host, output().
+ *
+ * The server runs on a fresh data directory (PORTCULLIS_DATA_DIR), removed
+ * after it stopped, unless `env` names one. `server` has url, port, host,
+ * origin, config, dataDir, env (what the CLI needs to reach the same
+ * database), headers, token and output().
+ *
+ * With `signIn` (true, or the options of apiToken()), a user and an API
+ * token are made with the CLI before `fn` runs: `server.token` is the token
+ * and `server.headers` the Authorization header to send. Otherwise
+ * `server.headers` is empty.
  */
-export async function withServer(config, fn, { args = [], env = {} } = {}) {
+export async function withServer(config, fn, { args = [], env = {}, signIn = false } = {}) {
   const s = spawnServe(['--config', config, '--listen', '127.0.0.1:0', ...args], { env });
   const started = await s.ready;
   if (!started.url) {
@@ -46,10 +56,21 @@ export async function withServer(config, fn, { args = [], env = {} } = {}) {
     url: started.url,
     port: Number(parsed.port),
     host: parsed.hostname,
+    origin: parsed.origin,
+    config,
+    dataDir: s.dataDir,
+    env: { PORTCULLIS_DATA_DIR: s.dataDir },
+    headers: {},
+    token: undefined,
+    stdout: () => s.stdout(),
     output: () => s.stdout() + s.stderr(),
   };
   let failed = false;
   try {
+    if (signIn) {
+      server.token = await apiToken(server, signIn === true ? {} : signIn);
+      server.headers = bearer(server.token);
+    }
     return await fn(server);
   } catch (e) {
     failed = true;
@@ -91,34 +112,64 @@ export async function occupyPort() {
 
 /**
  * Runs `portcullis ARGS...` to completion from the repository root.
+ * `input`, when given, is written to its standard input (otherwise stdin is
+ * closed). Without PORTCULLIS_DATA_DIR in `env` the command gets a fresh
+ * data directory of its own, removed afterwards, so it never touches ./var.
  * @returns {Promise<{code: number|null, signal: string|null, stdout: string, stderr: string}>}
  */
-export function runCli(args, { env = {}, cwd = ROOT, timeout = CLI_BOUND_MS } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`portcullis ${args.join(' ')} did not finish within ${timeout} ms\n${stdout}\n${stderr}`));
-    }, timeout);
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
-    child.once('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
-  });
+export async function runCli(args, { env = {}, cwd = ROOT, timeout = CLI_BOUND_MS, input } = {}) {
+  const ownDataDir = env.PORTCULLIS_DATA_DIR === undefined;
+  const dataDir = ownDataDir ? makeDataDir() : env.PORTCULLIS_DATA_DIR;
+  try {
+    return await new Promise((resolve, reject) => {
+      const child = spawn(BIN, args, {
+        cwd,
+        env: { ...process.env, ...env, PORTCULLIS_DATA_DIR: dataDir },
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => { stdout += d; });
+      child.stderr.on('data', (d) => { stderr += d; });
+      if (input !== undefined) {
+        child.stdin.on('error', () => {}); // the command may exit without reading it
+        child.stdin.end(input);
+      }
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`portcullis ${args.join(' ')} did not finish within ${timeout} ms\n${stdout}\n${stderr}`));
+      }, timeout);
+      child.once('error', (e) => { clearTimeout(timer); reject(e); });
+      child.once('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+    });
+  } finally {
+    if (ownDataDir) await removeDataDir(dataDir);
+  }
 }
 
 /**
  * Spawns `portcullis serve ARGS...` and waits until it prints its URL or exits.
  * Unlike support/server.mjs it adds no --listen, so tests can check how the
- * address is chosen.
+ * address is chosen. Without PORTCULLIS_DATA_DIR in `env` the server gets a
+ * fresh data directory (`dataDir`), removed once the process has exited;
+ * `exit()`, `stop()` and `ready` (when the server exits) settle only after
+ * that removal.
  */
 export function spawnServe(args, { env = {}, cwd = ROOT } = {}) {
-  const child = spawn(BIN, ['serve', ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ownDataDir = env.PORTCULLIS_DATA_DIR === undefined;
+  const dataDir = ownDataDir ? makeDataDir() : env.PORTCULLIS_DATA_DIR;
+  const child = spawn(BIN, ['serve', ...args], {
+    cwd,
+    env: { ...process.env, ...env, PORTCULLIS_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
+    .then(async (r) => {
+      if (ownDataDir) await removeDataDir(dataDir);
+      return r;
+    });
   const ready = new Promise((resolve) => {
     const check = () => {
       const m = /serving MCP at (\S+)/.exec(stdout);
@@ -130,6 +181,7 @@ export function spawnServe(args, { env = {}, cwd = ROOT } = {}) {
   });
   return {
     child,
+    dataDir,
     ready: within(ready, `portcullis serve ${args.join(' ')} to start or exit`, CLI_BOUND_MS),
     /** Waits (bounded) for the process to exit on its own. */
     exit: () => within(exited, `portcullis serve ${args.join(' ')} to exit`, CLI_BOUND_MS),
@@ -142,10 +194,111 @@ export function spawnServe(args, { env = {}, cwd = ROOT } = {}) {
         return await within(exited, 'the server to exit after SIGTERM', CLI_BOUND_MS);
       } catch (e) {
         child.kill('SIGKILL');
+        await within(exited, 'the server to exit after SIGKILL', CLI_BOUND_MS).catch(() => {});
         throw e;
       }
     },
   };
+}
+
+// ---------------------------------------------------------------------------
+// Users and API tokens, made with the real CLI as a script user would: the
+// same --config and PORTCULLIS_DATA_DIR as the server.
+
+/** Runs `portcullis ARGS... --config <server's config>` on the server's database. */
+export function serverCli(server, args, { env = {}, ...options } = {}) {
+  return runCli([...args, '--config', server.config], { ...options, env: { ...server.env, ...env } });
+}
+
+/** The CLI's output, for assertion messages. */
+export function described(r) {
+  return `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+}
+
+/** `portcullis users add NAME` on the server's database; fails the test unless it works. */
+export async function addUser(server, name, { role, email, password } = {}) {
+  const args = ['users', 'add', name];
+  if (role) args.push('--role', role);
+  if (email) args.push('--email', email);
+  if (password !== undefined) args.push('--password-stdin');
+  const r = await serverCli(server, args, password !== undefined ? { input: `${password}\n` } : {});
+  assert.equal(r.code, 0, `users add ${name}: ${described(r)}`);
+  return r;
+}
+
+/**
+ * `portcullis tokens create --user USER` on the server's database; fails
+ * the test unless it works and prints the token alone on standard output.
+ * @returns {Promise<{token: string, id: string}>}
+ */
+export async function createToken(server, user, { scopes, ttl, name } = {}) {
+  const args = ['tokens', 'create', '--user', user];
+  if (scopes !== undefined) args.push('--scopes', scopes);
+  if (ttl !== undefined) args.push('--ttl', ttl);
+  if (name !== undefined) args.push('--name', name);
+  const r = await serverCli(server, args);
+  assert.equal(r.code, 0, `tokens create --user ${user}: ${described(r)}`);
+  assert.match(r.stdout, /^pct_[A-Za-z0-9_-]+\n$/, `the token alone on standard output: ${described(r)}`);
+  const id = /created (tok_\S+) for /.exec(r.stderr)?.[1];
+  assert.ok(id, `the token id on standard error: ${described(r)}`);
+  return { token: r.stdout.trim(), id };
+}
+
+let nextUser = 1;
+
+/**
+ * Makes a user (named `user`, or a new name) and an API token for it, and
+ * returns the token.
+ */
+export async function apiToken(server, { user = `e2e-user-${nextUser++}`, role, scopes, ttl, name } = {}) {
+  await addUser(server, user, { role });
+  return (await createToken(server, user, { scopes, ttl, name })).token;
+}
+
+/** The Authorization header for a bearer token. */
+export function bearer(token) {
+  return { Authorization: `Bearer ${token}` };
+}
+
+/**
+ * The parameters of a `WWW-Authenticate: Bearer k="v", ...` challenge, or
+ * null when the header is absent or not a Bearer challenge.
+ */
+export function parseChallenge(header) {
+  if (!header) return null;
+  const m = /^Bearer\s+(.*)$/is.exec(header.trim());
+  if (!m) return null;
+  const params = {};
+  const re = /\s*([A-Za-z_]+)="((?:[^"\\]|\\.)*)"\s*(?:,|$)/gy;
+  let p;
+  let end = 0;
+  while ((p = re.exec(m[1])) !== null) {
+    params[p[1]] = p[2].replace(/\\(.)/g, '$1');
+    end = re.lastIndex;
+  }
+  assert.equal(end, m[1].length, `a well-formed challenge: ${header}`);
+  return params;
+}
+
+export const MCP_SCOPES = ['tools:read', 'tools:call', 'resources:read', 'prompts:read'];
+
+/**
+ * Checks that `res` is the sign-in challenge of `server`: 401, a Bearer
+ * WWW-Authenticate whose resource_metadata is this server's
+ * /.well-known/oauth-protected-resource/mcp and whose scope lists the MCP
+ * scopes, and `error` as given (none when no token was sent). Reads the body.
+ * @returns the challenge parameters
+ */
+export async function assertChallenge(res, server, { error } = {}) {
+  const body = await within(res.text(), 'the body of the 401');
+  assert.equal(res.status, 401, `401 without a valid token, got ${res.status}: ${body}`);
+  const header = res.headers.get('www-authenticate');
+  const challenge = parseChallenge(header);
+  assert.ok(challenge, `a Bearer challenge, got WWW-Authenticate: ${header}`);
+  assert.equal(challenge.resource_metadata, `${server.origin}/.well-known/oauth-protected-resource/mcp`, header);
+  assert.deepEqual(challenge.scope?.split(' ').sort(), [...MCP_SCOPES].sort(), header);
+  assert.equal(challenge.error, error, `error in ${header}`);
+  return challenge;
 }
 
 // ---------------------------------------------------------------------------
