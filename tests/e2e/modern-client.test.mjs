@@ -2,6 +2,8 @@
 // only the session-based revisions): server/discover, per-request _meta and
 // the Mcp-Method/Mcp-Name headers, multi round-trip input_required results,
 // the bridge between the two protocol generations, and subscriptions/listen.
+// On the default configuration (sign-in required) each request carries an
+// API token made with the CLI; config/examples/open.yaml needs none.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,9 +11,13 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   withServer, within, modernCall, modernRequest, sseMessages, firstText, MODERN, META, SUITE_BOUND, boundedFetch,
+  assertChallenge,
 } from './support/mcp.mjs';
 
+const DEFAULT = 'config/portcullis.yaml';
 const OPEN = 'config/examples/open.yaml';
+// The configurations that require sign-in; tests against them send an API token.
+const SIGNED_IN = new Set([DEFAULT]);
 
 function assertModernResult(call, what) {
   assert.equal(call.status, 200, `${what}: HTTP ${call.status} ${JSON.stringify(call.response)}`);
@@ -22,11 +28,32 @@ function assertModernResult(call, what) {
   return call.response.result;
 }
 
-for (const config of ['config/portcullis.yaml', OPEN]) {
+for (const config of [DEFAULT, OPEN]) {
+  const signIn = SIGNED_IN.has(config);
+  const serve = (fn) => withServer(config, fn, { signIn });
   describe(`2026-07-28 client, ${config}`, SUITE_BOUND, () => {
-    test('server/discover names the version, the capabilities and the server', async () => {
+    test(signIn ? 'without a token a request is answered 401 with the challenge' : 'no token is needed', async () => {
       await withServer(config, async (server) => {
-        const call = await modernCall(server.url, 'server/discover');
+        assert.deepEqual(server.headers, {});
+        for (const [method, params] of [['server/discover', {}], ['tools/list', {}],
+          ['tools/call', { name: 'demo_echo', arguments: { text: 'x' } }]]) {
+          const { headers, body } = modernRequest(method, params);
+          const res = await within(boundedFetch(server.url, { method: 'POST', headers, body: JSON.stringify(body) }), method);
+          if (signIn) {
+            await assertChallenge(res, server);
+          } else {
+            assert.equal(res.status, 200, `${method}: ${await res.clone().text()}`);
+            assert.equal(res.headers.get('www-authenticate'), null);
+            const reply = await res.json();
+            assert.ok(reply.result, `${method}: ${JSON.stringify(reply)}`);
+          }
+        }
+      });
+    });
+
+    test('server/discover names the version, the capabilities and the server', async () => {
+      await serve(async (server) => {
+        const call = await modernCall(server.url, 'server/discover', {}, { headers: server.headers });
         const result = assertModernResult(call, 'server/discover');
         assert.ok(result.supportedVersions.includes(MODERN), JSON.stringify(result));
         assert.equal(result.resultType, 'complete');
@@ -39,8 +66,9 @@ for (const config of ['config/portcullis.yaml', OPEN]) {
     });
 
     test('tools/list and tools/call demo_echo with _meta and Mcp-Method/Mcp-Name headers', async () => {
-      await withServer(config, async (server) => {
-        const list = await modernCall(server.url, 'tools/list');
+      await serve(async (server) => {
+        const { headers } = server;
+        const list = await modernCall(server.url, 'tools/list', {}, { headers });
         const listed = assertModernResult(list, 'tools/list');
         const names = listed.tools.map((t) => t.name);
         for (const name of ['demo_echo', 'demo_get_time', 'demo_get_help', 'whoami']) {
@@ -52,7 +80,7 @@ for (const config of ['config/portcullis.yaml', OPEN]) {
         assert.ok(['public', 'private'].includes(listed.cacheScope), `cacheScope: ${listed.cacheScope}`);
 
         const text = 'modern echo — ünïcødé "quoted"\nline two';
-        const call = await modernCall(server.url, 'tools/call', { name: 'demo_echo', arguments: { text } });
+        const call = await modernCall(server.url, 'tools/call', { name: 'demo_echo', arguments: { text } }, { headers });
         const result = assertModernResult(call, 'tools/call demo_echo');
         assert.equal(result.resultType, 'complete');
         assert.ok(!result.isError, JSON.stringify(result));
@@ -60,23 +88,30 @@ for (const config of ['config/portcullis.yaml', OPEN]) {
         assert.equal(result.ttlMs, undefined, 'a tool result carries no cache hint');
 
         // whoami sees the version and clientInfo from this request's _meta.
-        const who = assertModernResult(await modernCall(server.url, 'tools/call', { name: 'whoami', arguments: {} }), 'whoami');
+        const who = assertModernResult(await modernCall(server.url, 'tools/call', { name: 'whoami', arguments: {} }, { headers }), 'whoami');
         const identity = who.structuredContent ?? JSON.parse(firstText(who));
         assert.equal(identity.protocolVersion, MODERN);
         assert.equal(identity.clientInfo?.name, 'portcullis-e2e-modern');
+        if (signIn) {
+          // Stateless, yet each request is the token's user.
+          assert.equal(identity.authenticated, true, JSON.stringify(identity));
+          assert.match(identity.username ?? '', /^e2e-user-\d+$/, JSON.stringify(identity));
+        } else {
+          assert.notEqual(identity.authenticated, true, JSON.stringify(identity));
+        }
 
         // Mcp-Name may be base64-encoded.
         const encoded = await modernCall(server.url, 'tools/call', { name: 'demo_echo', arguments: { text: 'b64' } },
-          { name: `=?base64?${Buffer.from('demo_echo').toString('base64')}?=` });
+          { name: `=?base64?${Buffer.from('demo_echo').toString('base64')}?=`, headers });
         assert.equal(firstText(assertModernResult(encoded, 'tools/call with an encoded Mcp-Name')), 'b64');
       });
     });
 
     test('requests whose headers do not match the body are refused', async () => {
-      await withServer(config, async (server) => {
+      await serve(async (server) => {
         const send = async (method, params, headers) => {
           const { headers: h, body } = modernRequest(method, params);
-          const res = await within(boundedFetch(server.url, { method: 'POST', headers: { ...h, ...headers }, body: JSON.stringify(body) }), method);
+          const res = await within(boundedFetch(server.url, { method: 'POST', headers: { ...h, ...server.headers, ...headers }, body: JSON.stringify(body) }), method);
           return { status: res.status, body: await res.json() };
         };
         const echo = { name: 'demo_echo', arguments: { text: 'x' } };
@@ -87,7 +122,7 @@ for (const config of ['config/portcullis.yaml', OPEN]) {
 
         const { headers: withoutName, body } = modernRequest('tools/call', echo);
         delete withoutName['Mcp-Name'];
-        const res = await boundedFetch(server.url, { method: 'POST', headers: withoutName, body: JSON.stringify(body) });
+        const res = await boundedFetch(server.url, { method: 'POST', headers: { ...withoutName, ...server.headers }, body: JSON.stringify(body) });
         assert.equal(res.status, 400);
         assert.match((await res.json()).error.message, /missing Mcp-Name/);
 
@@ -101,7 +136,7 @@ for (const config of ['config/portcullis.yaml', OPEN]) {
 
         // A version the server does not speak, consistently in header and _meta.
         const { headers: h2, body: b2 } = modernRequest('tools/list', { _meta: { [META.version]: '2099-01-01' } });
-        const unsupported = await boundedFetch(server.url, { method: 'POST', headers: { ...h2, 'MCP-Protocol-Version': '2099-01-01' }, body: JSON.stringify(b2) });
+        const unsupported = await boundedFetch(server.url, { method: 'POST', headers: { ...h2, ...server.headers, 'MCP-Protocol-Version': '2099-01-01' }, body: JSON.stringify(b2) });
         assert.equal(unsupported.status, 400);
         const err = (await unsupported.json()).error;
         assert.ok(err.data?.supported?.includes(MODERN), JSON.stringify(err));
