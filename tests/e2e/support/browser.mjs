@@ -178,10 +178,8 @@ export class CookieJar {
       } else if (attr === 'domain' && val !== '') {
         const domain = val.replace(/^\./, '').toLowerCase();
         if (!domainMatches(url.hostname, domain)) return this.#reject(header, `Domain=${domain} does not cover ${url.hostname}`);
-        if (!isIpAddress(url.hostname) || domain !== url.hostname) {
-          cookie.host = domain;
-          cookie.hostOnly = false;
-        }
+        cookie.host = domain;
+        cookie.hostOnly = false;
       }
     }
     const secureOrigin = url.protocol === 'https:';
