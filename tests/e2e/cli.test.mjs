@@ -1,14 +1,16 @@
 // The portcullis command line, run as a child process: version, help, usage
 // errors, `config check` with its FILE:LINE: PATH: message reports, `serve`
-// start-up failures (exit 78), the listen address overrides, shutdown on
-// signals and `plugins list`.
+// start-up failures (exit 78), the listen address overrides, the one-time
+// setup link of the default configuration, the data directory, shutdown on
+// signals and `plugins list`. The admin commands (users, tokens, clients,
+// keys) have their own suite, admin-cli.test.mjs.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  runCli, spawnServe, freePort, occupyPort, within, ROOT, SUITE_BOUND, boundedFetch,
+  runCli, spawnServe, freePort, occupyPort, within, eventually, ROOT, SUITE_BOUND, boundedFetch,
 } from './support/mcp.mjs';
 
 const EX_USAGE = 64;
@@ -91,6 +93,10 @@ describe('help and usage errors', SUITE_BOUND, () => {
     ['config', 'Usage: portcullis config check FILE'],
     ['plugins', 'Usage: portcullis plugins list'],
     ['version', 'Usage: portcullis version'],
+    ['users', 'Usage: portcullis users <command>'],
+    ['tokens', 'Usage: portcullis tokens <command>'],
+    ['clients', 'Usage: portcullis clients <command>'],
+    ['keys', 'Usage: portcullis keys <command>'],
   ]) {
     test(`${command} --help exits 0 and prints its usage`, async () => {
       for (const flag of ['--help', '-h']) {
@@ -105,7 +111,9 @@ describe('help and usage errors', SUITE_BOUND, () => {
   test('--help on its own lists every command', async () => {
     const r = await runCli(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['serve', 'config check', 'plugins list', 'version']) assert.ok(r.stdout.includes(c), r.stdout);
+    for (const c of ['serve', 'config check', 'plugins list', 'version', 'users add', 'tokens create', 'clients list', 'keys rotate']) {
+      assert.ok(r.stdout.includes(c), `${c} in:\n${r.stdout}`);
+    }
   });
 
   test('no command prints the usage and exits 64', async () => {
@@ -138,7 +146,8 @@ describe('help and usage errors', SUITE_BOUND, () => {
 });
 
 describe('portcullis config check', SUITE_BOUND, () => {
-  for (const [file, plugins] of [['config/portcullis.yaml', 1], ['config/examples/open.yaml', 2]]) {
+  // The default declares the built-in identity plugin and demo; open.yaml demo and conformance.
+  for (const [file, plugins] of [['config/portcullis.yaml', 2], ['config/examples/open.yaml', 2]]) {
     test(`${file} is valid`, async () => {
       const r = await runCli(['config', 'check', file]);
       assert.equal(r.code, 0, r.stderr);
@@ -399,6 +408,70 @@ describe('portcullis serve', SUITE_BOUND, () => {
     });
   });
 
+  const SETUP_INTRO = 'No user can sign in yet. Create the first administrator (one-time link, 24 hours):';
+  const SETUP_CLI = 'or run: portcullis users add NAME --role admin --password-stdin';
+
+  test('the default configuration without users prints a one-time /setup link after the first line', async () => {
+    const s = spawnServe(['--config', 'config/portcullis.yaml', '--listen', '127.0.0.1:0']);
+    await whileServing(s, async (url) => {
+      await eventually(() => s.stdout().includes(SETUP_CLI), 'the setup link on standard output');
+      const lines = s.stdout().trimEnd().split('\n');
+      assert.equal(lines.length, 4, s.stdout());
+      assert.match(lines[0], /^Portcullis \S+ serving MCP at /);
+      assert.equal(lines[0].split(' ').pop(), url);
+      assert.equal(lines[1], SETUP_INTRO);
+      const origin = new URL(url).origin.replace(/[.]/g, '\\.');
+      assert.match(lines[2], new RegExp(`^  ${origin}/setup\\?token=[A-Za-z0-9_-]{16,}$`), s.stdout());
+      assert.equal(lines[3], SETUP_CLI);
+      assert.doesNotMatch(s.stderr(), /setup\?token=/, 'the link goes to standard output only');
+    });
+  });
+
+  test('each start without users prints a new link; once a user exists none is printed', async () => {
+    const dataDir = await fs.mkdtemp(path.join(tmp, 'data-'));
+    const env = { PORTCULLIS_DATA_DIR: dataDir };
+    const links = [];
+    for (let i = 0; i < 2; i++) {
+      const s = spawnServe(['--config', 'config/portcullis.yaml', '--listen', '127.0.0.1:0'], { env });
+      await whileServing(s, async () => {
+        await eventually(() => s.stdout().includes(SETUP_CLI), 'the setup link on standard output');
+      });
+      links.push(/\/setup\?token=(\S+)/.exec(s.stdout())?.[1]);
+    }
+    assert.ok(links[0] && links[1], `two links: ${links}`);
+    assert.notEqual(links[0], links[1], 'a new link at each start');
+
+    const add = await runCli(['users', 'add', 'alice', '--config', 'config/portcullis.yaml'], { env });
+    assert.equal(add.code, 0, add.stderr);
+    const s = spawnServe(['--config', 'config/portcullis.yaml', '--listen', '127.0.0.1:0'], { env });
+    await whileServing(s, async () => {});
+    // Stopped: its standard output is complete.
+    assert.equal(s.stdout().trimEnd().split('\n').length, 1, s.stdout());
+    assert.doesNotMatch(s.stdout(), /setup|No user/);
+  });
+
+  test('config/examples/open.yaml has no sign-in and prints no setup link', async () => {
+    const s = spawnServe(['--config', 'config/examples/open.yaml', '--listen', '127.0.0.1:0']);
+    await whileServing(s, async () => {});
+    assert.match(s.stdout(), /^Portcullis \S+ serving MCP at http:\/\/127\.0\.0\.1:\d+\/mcp\n$/);
+  });
+
+  test('the database and the secret key are kept in PORTCULLIS_DATA_DIR', async () => {
+    const dataDir = await fs.mkdtemp(path.join(tmp, 'data-'));
+    const s = spawnServe(['--config', 'config/portcullis.yaml', '--listen', '127.0.0.1:0'], { env: { PORTCULLIS_DATA_DIR: dataDir } });
+    assert.equal(s.dataDir, dataDir);
+    await whileServing(s, async () => {});
+    const files = await fs.readdir(dataDir);
+    for (const f of ['portcullis.db', 'secret.key']) assert.ok(files.includes(f), `${f} in ${dataDir}: ${files}`);
+    // The secret key is readable by its owner only.
+    const mode = (await fs.stat(path.join(dataDir, 'secret.key'))).mode & 0o777;
+    assert.equal(mode & 0o077, 0, `secret.key mode ${mode.toString(8)}`);
+    // And what serve made, the CLI finds: the server's signing key.
+    const keys = await runCli(['keys', 'list', '--config', 'config/portcullis.yaml'], { env: { PORTCULLIS_DATA_DIR: dataDir } });
+    assert.equal(keys.code, 0, keys.stderr);
+    assert.equal(keys.stdout.trimEnd().split('\n').length, 2, keys.stdout);
+  });
+
   for (const signal of ['SIGTERM', 'SIGINT']) {
     test(`${signal} stops the server cleanly (exit code 0)`, async () => {
       const s = spawnServe(['--config', 'config/examples/open.yaml', '--listen', '127.0.0.1:0']);
@@ -501,9 +574,22 @@ describe('portcullis plugins list', SUITE_BOUND, () => {
     assert.match(r.stdout, /^demo\s+primitives\s+\S+demo\.so\s+1\.0\s+error: plugins\[0\]\.config\.colour: plugin "demo": unknown key$/m);
   });
 
+  test('the default configuration lists the builtin identity plugin and demo', async () => {
+    const r = await runCli(['plugins', 'list', '--config', 'config/portcullis.yaml']);
+    assert.equal(r.code, 0, r.stderr);
+    const [header, ...rows] = r.stdout.trimEnd().split('\n');
+    assert.match(header, /^NAME\s+KIND\s+LIBRARY\s+ABI\s+STATE$/);
+    assert.equal(rows.length, 2, r.stdout);
+    assert.match(rows[0], /^builtin\s+identity\s+\/\S+\/builtin\.so\s+1\.0\s+ok$/);
+    assert.match(rows[1], /^demo\s+primitives\s+\/\S+\/demo\.so\s+1\.0\s+ok$/);
+  });
+
   test('without --config it uses config/portcullis.yaml from the working directory', async () => {
     const r = await runCli(['plugins', 'list'], { cwd: ROOT });
     assert.equal(r.code, 0, r.stderr);
+    const explicit = await runCli(['plugins', 'list', '--config', 'config/portcullis.yaml'], { cwd: ROOT });
+    assert.equal(r.stdout, explicit.stdout);
+    assert.match(r.stdout, /^builtin\s+identity\s+\S+\s+1\.0\s+ok$/m);
     assert.match(r.stdout, /^demo\s+primitives\s+\S+\s+1\.0\s+ok$/m);
     assert.doesNotMatch(r.stdout, /^conformance/m);
   });

@@ -24,6 +24,29 @@ export function within(promise, what, ms = WAIT_MS) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Polls `check` (sync or async) every `intervalMs` until it returns a truthy
+ * value, which it returns; rejects when `ms` pass first. For conditions with
+ * no event to wait on (output printed, a token expiring).
+ */
+export async function eventually(check, what, { ms = WAIT_MS, intervalMs = 50 } = {}) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+      last = undefined;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 /** fetch with a bound on the whole exchange, body included. */
 export function boundedFetch(url, init = {}) {
   return fetch(url, { signal: AbortSignal.timeout(WAIT_MS), ...init });
