@@ -13,7 +13,7 @@ import { freePort, SUITE_BOUND } from './support/mcp.mjs';
 import { Browser, signInAndConsent } from './support/browser.mjs';
 import {
   withOAuthServer, holdOAuthServer, tempDir, devCert, startHttpsServer, register, registerPublicClient, tokenRequest, authorize,
-  authorizationUrl, obtainTokens, mcpWithToken, refusedSoon, eventually, decodeJwt, call, pkce, formPost, ALL_SCOPES,
+  authorizationUrl, obtainTokens, mcpWithToken, refusedSoon, eventually, decodeJwt, call, pkce, ALL_SCOPES,
 } from './support/oauth.mjs';
 
 const insecure = { [oauth.allowInsecureRequests]: true };
