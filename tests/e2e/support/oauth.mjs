@@ -10,7 +10,9 @@ import fs from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { BIN, ROOT, CLI_BOUND_MS, WAIT_MS, within, withServer, spawnServe, modernRequest } from './mcp.mjs';
+import {
+  BIN, ROOT, CLI_BOUND_MS, WAIT_MS, within, withServer, spawnServe, modernRequest, eventually as pollUntil,
+} from './mcp.mjs';
 import { Browser, signInAndConsent } from './browser.mjs';
 
 export const USERNAME = 'alice';
@@ -267,20 +269,12 @@ export function parseChallenge(header) {
 }
 
 /**
- * Polls `probe()` until it returns something truthy, and returns that; fails
- * after `ms`. For effects the server documents as taking a moment, such as a
- * revocation reaching the token checks (each server reads the change log a
- * few times a second).
+ * eventually() of support/mcp.mjs with a shorter default bound, for effects
+ * the server documents as taking a moment, such as a revocation reaching the
+ * token checks (each server reads the change log a few times a second).
  */
-export async function eventually(probe, what, ms = 5_000) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await probe();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export function eventually(probe, what, ms = 5_000) {
+  return pollUntil(probe, what, { ms });
 }
 
 /** Waits (bounded) until `token` is refused at the MCP endpoint; returns that response. */
