@@ -387,9 +387,20 @@ int keysCommand(const Parsed& p) {
                  kKeysHelp);
   }
   Admin admin = openAdmin(p);
+  if (sub == "list") {
+    Table table({"KID", "ALG", "CREATED", "RETIRED"});
+    for (const auto& k : oauth::KeyRing::stored(*admin.db)) {
+      table.add({k.kid, k.alg, formatTime(k.createdAt), formatTime(k.retiredAt)});
+    }
+    table.print(std::cout);
+    return 0;
+  }
+  // The secret key is created only along with the first signing key: with
+  // keys already sealed, a new secret could not open them.
+  const bool fresh = oauth::KeyRing::stored(*admin.db).empty();
   std::string secret;
   try {
-    secret = oauth::loadSecretKey(admin.config.auth.secretKeyFile);
+    secret = oauth::loadSecretKey(admin.config.auth.secretKeyFile, fresh);
   } catch (const std::exception& e) {
     return fail("keys " + sub, e.what());
   }
@@ -399,15 +410,14 @@ int keysCommand(const Parsed& p) {
   } catch (const std::exception& e) {
     return fail("keys " + sub, e.what());
   }
-  if (sub == "rotate") {
-    auto key = keys.rotate();
-    std::cout << "new signing key " << key->kid() << " (" << key->alg() << "); the previous one verifies until its "
-              << "tokens expire" << std::endl;
+  // load() makes the first key of an empty ring; rotating then would retire it at once.
+  if (fresh) {
+    std::cout << "new signing key " << keys.current()->kid() << " (" << keys.current()->alg() << ")" << std::endl;
     return 0;
   }
-  Table table({"KID", "ALG", "CREATED", "RETIRED"});
-  for (const auto& k : keys.list()) table.add({k.kid, k.alg, formatTime(k.createdAt), formatTime(k.retiredAt)});
-  table.print(std::cout);
+  auto key = keys.rotate();
+  std::cout << "new signing key " << key->kid() << " (" << key->alg() << "); the previous one verifies until its "
+            << "tokens expire" << std::endl;
   return 0;
 }
 

@@ -97,9 +97,16 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
 
   hub_ = std::make_unique<transport::StreamHub>(transport::StreamHubOptions{
       config_.streams.heartbeat, config_.streams.maxQueuedBytes, config_.streams.maxStreams});
-  guards_ = std::make_unique<transport::Guards>(transport::OriginPolicy{
-      isLoopbackBind(config_.server.listenHost), config_.server.allowedOrigins,
-      config_.server.allowedHosts});
+  transport::OriginPolicy origins{isLoopbackBind(config_.server.listenHost), config_.server.allowedOrigins,
+                                  config_.server.allowedHosts};
+  // The public URL's host is always a name this server answers to (behind a
+  // proxy that passes the Host header through, the bind may be loopback).
+  if (!config_.server.publicUrl.empty() && (origins.loopbackBind || !origins.allowedHosts.empty())) {
+    const std::string url = config_.server.publicUrl;
+    const size_t start = url.find("://") + 3;
+    origins.allowedHosts.push_back(transport::Guards::hostnameOf(url.substr(start, url.find('/', start) - start)));
+  }
+  guards_ = std::make_unique<transport::Guards>(std::move(origins));
   const bool tls = !config_.server.tlsCert.empty();
   publicUrl_ = std::make_unique<transport::PublicUrl>(config_.server.publicUrl, config_.server.trustedProxies, tls);
   if (auth_) {

@@ -23,7 +23,7 @@ const std::string& coreSchemaText() {
         "keep_alive_timeout": {"type": "string", "format": "duration"},
         "request_timeout": {"type": "string", "format": "duration"},
         "legacy_sse": {"type": "boolean"},
-        "public_url": {"type": "string", "pattern": "^https?://[^/?#]+(/[^?#]*)?$"},
+        "public_url": {"type": "string", "pattern": "^https?://[^/?#@]+/?$"},
         "trusted_proxies": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "tls": {
           "type": "object",

@@ -339,13 +339,31 @@ HttpResponse AuthorizationServer::authorize(const HttpRequest& r) {
   flow.codeChallenge = *challenge;
   flow.resource = ours;
   flow.scopes = normaliseRequest(splitScopes(scope.value_or("")));
-  flow.forceConsent = prompt.find("consent") != std::string::npos;
+  if (!client->scope.empty()) {
+    // A client registered (or configured) with a scope gets no more than it.
+    const auto allowed = splitScopes(client->scope);
+    std::vector<std::string> kept;
+    for (const auto& s : flow.scopes) {
+      if (isOpenIdScope(s) || hasScope(allowed, s)) kept.push_back(s);
+    }
+    if (std::none_of(kept.begin(), kept.end(), [](const std::string& s) { return !isOpenIdScope(s); })) {
+      return redirectError(r, redirectUri, state, "invalid_scope",
+                           "this client may only ask for " + client->scope, 302);
+    }
+    flow.scopes = kept;
+  }
+  const auto prompts = splitScopes(prompt);  // a space-separated list, like scopes
+  flow.forceConsent = hasScope(prompts, "consent");
+  flow.noPrompt = hasScope(prompts, "none");
+  if (flow.noPrompt && prompts.size() > 1) {
+    return redirectError(r, redirectUri, state, "invalid_request", "prompt=none cannot be combined", 302);
+  }
 
   HttpResponse response;
   BrowserSession session = sessionFor(r, response, true);
   const std::string flowId = sessions_.addFlow(session, flow);
-  if (session.userId.empty()) {
-    if (prompt.find("none") != std::string::npos) {
+  if (session.userId.empty() || hasScope(prompts, "login")) {
+    if (flow.noPrompt) {
       return redirectError(r, redirectUri, state, "login_required", "the user is not signed in", 302);
     }
     HttpResponse out = loginPage(r, session, flowId, "", "", "");
@@ -498,6 +516,11 @@ HttpResponse AuthorizationServer::continueFlow(const HttpRequest& r, BrowserSess
     sessions_.save(session);
     return redirectWithCode(r, flow, *user, r.method == "POST" ? 303 : 302);
   }
+  if (flow.noPrompt) {
+    session.flows.erase(flowId);
+    sessions_.save(session);
+    return redirectError(r, flow.redirectUri, flow.state, "consent_required", "the user has not consented", 302);
+  }
   return consentPage(r, session, flowId, flow, *client, *user);
 }
 
@@ -511,7 +534,11 @@ HttpResponse AuthorizationServer::consentPage(const HttpRequest& r, BrowserSessi
   view.username = user.username;
   view.flowId = flowId;
   view.csrf = session.csrf;
-  view.rememberDays = static_cast<int>(options_.consentTtl.count() / 86'400'000);
+  const int64_t hours = options_.consentTtl.count() / 3'600'000;
+  view.rememberFor = hours >= 48   ? std::to_string(hours / 24) + " days"
+                     : hours >= 2  ? std::to_string(hours) + " hours"
+                     : hours == 1  ? "1 hour"
+                                   : std::to_string(std::max<int64_t>(1, options_.consentTtl.count() / 60'000)) + " minutes";
   if (isLoopbackRedirect(flow.redirectUri)) {
     view.warnings.push_back(
         "This client returns to a program on this computer (" + view.redirectHost +
@@ -695,6 +722,12 @@ HttpResponse AuthorizationServer::token(const HttpRequest& r) {
     return oauthError(400, "invalid_target", "this server is the resource " + ours);
   }
 
+  // Tokens are only for users who may still sign in.
+  auto userActive = [this](const Grant& grant) {
+    if (grant.userId.empty()) return true;
+    const auto user = users_.byId(grant.userId);
+    return user && !user->disabled;
+  };
   if (*grantType == "authorization_code") {
     if (!client.allowsGrant("authorization_code")) return oauthError(400, "unauthorized_client", "grant not allowed");
     const auto code = single(form, "code", duplicate);
@@ -704,24 +737,38 @@ HttpResponse AuthorizationServer::token(const HttpRequest& r) {
     if (!verifier) return oauthError(400, "invalid_request", "code_verifier is required (PKCE)");
     const CodeRedemption redeemed = grants_.redeemCode(*code, client.clientId, *redirectUri, *verifier);
     if (!redeemed.grant) return oauthError(400, redeemed.failure.error, redeemed.failure.description);
+    if (!userActive(*redeemed.grant)) {
+      grants_.revokeGrant(redeemed.grant->id);
+      return oauthError(400, "invalid_grant", "the user's account is disabled");
+    }
     return jsonResponse(200, issueTokens(r, *redeemed.grant, client.allowsGrant("refresh_token")));
   }
   if (*grantType == "refresh_token") {
     if (!client.allowsGrant("refresh_token")) return oauthError(400, "unauthorized_client", "grant not allowed");
     const auto refresh = single(form, "refresh_token", duplicate);
     if (!refresh) return oauthError(400, "invalid_request", "refresh_token is required");
-    auto rotated = grants_.rotateRefreshToken(*refresh, client.clientId, options_.refreshTokenTtl);
-    if (!rotated.grant) return oauthError(400, rotated.failure.error, rotated.failure.description);
-    Grant grant = *rotated.grant;
-    if (auto scope = single(form, "scope", duplicate)) {
-      // A narrower scope is fine; more than was granted is not.
-      const auto granted = splitScopes(grant.scope);
-      for (const auto& s : splitScopes(*scope)) {
-        if (!hasScope(granted, s) && !isOpenIdScope(s)) {
-          return oauthError(400, "invalid_scope", "the scope exceeds what was granted: " + s);
+    // Checked before rotating, so that a refused request leaves the
+    // client's refresh token usable.
+    std::vector<std::string> narrowed;
+    if (const auto grantId = grants_.grantOfRefreshToken(*refresh, client.clientId)) {
+      if (const auto current = grants_.find(*grantId); current && !current->revoked) {
+        if (!userActive(*current)) return oauthError(400, "invalid_grant", "the user's account is disabled");
+        if (auto scope = single(form, "scope", duplicate)) {
+          // A narrower scope is fine (for this access token); more is not.
+          const auto granted = splitScopes(current->scope);
+          for (const auto& s : splitScopes(*scope)) {
+            if (!hasScope(granted, s) && !isOpenIdScope(s)) {
+              return oauthError(400, "invalid_scope", "the scope exceeds what was granted: " + s.substr(0, 64));
+            }
+            if (hasScope(granted, s)) narrowed.push_back(s);
+          }
         }
       }
     }
+    auto rotated = grants_.rotateRefreshToken(*refresh, client.clientId, options_.refreshTokenTtl);
+    if (!rotated.grant) return oauthError(400, rotated.failure.error, rotated.failure.description);
+    Grant grant = *rotated.grant;
+    if (!narrowed.empty()) grant.scope = joinScopes(narrowed);
     json::ObjectPtr body = issueTokens(r, grant, false);
     body->set("refresh_token", rotated.refreshToken);
     return jsonResponse(200, body);

@@ -23,6 +23,7 @@ struct AuthorizationRequest {
   std::string resource;
   std::vector<std::string> scopes;
   bool forceConsent = false;
+  bool noPrompt = false;  // prompt=none: answer at once, never show a page
   int64_t createdAt = 0;
 };
 

@@ -111,6 +111,10 @@ bool ClientMetadataFetcher::isMetadataUrl(const std::string& clientId) {
   return clientId.size() <= 2048;
 }
 
+namespace {
+constexpr std::chrono::seconds kDefaultFreshness(300);
+}  // namespace
+
 FetchedDocument ClientMetadataFetcher::fetch(const std::string& url) {
   const auto now = std::chrono::steady_clock::now();
   {
@@ -212,6 +216,9 @@ FetchedDocument ClientMetadataFetcher::download(const std::string& url, std::chr
     out.ok = true;
     const std::string cacheControl = common::toLower(response.get("Cache-Control", ""));
     if (cacheControl.find("no-store") == std::string::npos && cacheControl.find("no-cache") == std::string::npos) {
+      // Without a stated lifetime, a short one: a sign-in looks the client
+      // up several times, and each look-up must not be a download.
+      maxAge = kDefaultFreshness;
       const size_t at = cacheControl.find("max-age=");
       if (at != std::string::npos) {
         try {

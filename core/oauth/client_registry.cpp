@@ -1,6 +1,7 @@
 #include "core/oauth/client_registry.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "core/common/crypto.hpp"
 #include "core/common/log.hpp"
@@ -146,6 +147,16 @@ ClientRegistry::ClientRegistry(storage::Database& db, const std::vector<config::
                                FetcherOptions fetcher, bool metadataDocuments)
     : db_(db), fetcher_(std::move(fetcher)), metadataDocuments_(metadataDocuments) {
   for (const auto& c : configured) {
+    for (const auto& uri : c.redirectUris) {
+      if (const std::string problem = redirectUriProblem(uri); !problem.empty()) {
+        throw std::invalid_argument("auth.clients: " + c.clientId + ": " + problem + ": " + uri);
+      }
+    }
+    const bool credentials =
+        std::find(c.grantTypes.begin(), c.grantTypes.end(), "client_credentials") != c.grantTypes.end();
+    if (credentials && c.secret.empty()) {
+      throw std::invalid_argument("auth.clients: " + c.clientId + ": client_credentials needs a secret");
+    }
     Client client;
     client.clientId = c.clientId;
     client.kind = "configured";
@@ -282,8 +293,11 @@ RegistrationResponse ClientRegistry::validate(const json::ObjectPtr& metadata, C
       if (grant != "authorization_code" && grant != "refresh_token" && grant != "client_credentials") {
         return {400, error("invalid_client_metadata", "unsupported grant type " + grant)};
       }
-      if (grant == "client_credentials" && client.authMethod == "none") {
-        return {400, error("invalid_client_metadata", "client_credentials needs a confidential client")};
+      // A token without a user may only go to a client the operator named:
+      // anyone can register, so a registered client never acts for itself.
+      if (grant == "client_credentials") {
+        return {400, error("invalid_client_metadata",
+                           "client_credentials is only for clients configured by the operator (auth.clients)")};
       }
       client.grantTypes.push_back(grant);
     }

@@ -54,6 +54,8 @@ struct RegistrationResponse {
 
 class ClientRegistry {
  public:
+  // Throws std::invalid_argument for a configured client that is not valid
+  // (a redirect URI a registration would refuse, client_credentials without a secret).
   ClientRegistry(storage::Database& db, const std::vector<config::ConfiguredClient>& configured,
                  FetcherOptions fetcher, bool metadataDocuments);
 

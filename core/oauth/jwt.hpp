@@ -1,10 +1,10 @@
 #pragma once
 // JSON Web Tokens (RFC 7515/7519) for access tokens, signed with ES256 or
 // RS256 on OpenSSL. Hand-written rather than Poco::JWT (docs/adr/0006):
-// Poco 1.11's Signer always accepts HS256 and cannot be told otherwise,
-// accepts non-canonical encodings, and has no key ids or JWKS. Here the
-// compact form is checked strictly before anything is decoded, and the
-// algorithm is pinned to the key's.
+// Poco 1.11's Signer accepts HS256 unless each caller opts out, parses the
+// compact form loosely, compares HMACs in variable time and knows nothing of
+// key ids or JWKS. Here the compact form is checked strictly before
+// anything is decoded, and the algorithm is pinned to the key's.
 
 #include <memory>
 #include <optional>

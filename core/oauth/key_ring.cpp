@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,13 +18,18 @@ namespace portcullis::oauth {
 
 using storage::Value;
 
-std::string loadSecretKey(const std::string& file) {
+std::string loadSecretKey(const std::string& file, bool create) {
   if (const char* env = std::getenv("PORTCULLIS_SECRET_KEY"); env != nullptr && *env != '\0') {
+    if (std::strlen(env) < 16) throw std::runtime_error("PORTCULLIS_SECRET_KEY must be at least 16 characters");
     return common::sha256(env);
   }
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(file, ec)) {
+    if (!create) {
+      throw std::runtime_error("no secret key: set PORTCULLIS_SECRET_KEY or provide " + file +
+                               " (the one the server uses)");
+    }
     if (fs::path(file).has_parent_path()) fs::create_directories(fs::path(file).parent_path(), ec);
     const mode_t old = umask(077);
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
@@ -105,6 +111,14 @@ std::shared_ptr<SigningKey> KeyRing::byKid(const std::string& kid) const {
     return e.key;
   }
   return nullptr;
+}
+
+std::vector<KeyInfo> KeyRing::stored(storage::Database& db) {
+  std::vector<KeyInfo> out;
+  for (const auto& row : db.query("SELECT kid, alg, created_at, retired_at FROM signing_keys ORDER BY created_at DESC")) {
+    out.push_back({row.text(0), row.text(1), row.integer(2), row.optionalInteger(3)});
+  }
+  return out;
 }
 
 std::vector<KeyInfo> KeyRing::list() const {

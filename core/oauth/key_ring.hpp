@@ -17,10 +17,11 @@
 
 namespace portcullis::oauth {
 
-// The 32-byte key that seals secrets at rest: PORTCULLIS_SECRET_KEY (any
-// string; hashed to 32 bytes) or the file (created with mode 0600 when it
-// does not exist). Throws std::runtime_error.
-std::string loadSecretKey(const std::string& file);
+// The 32-byte key that seals secrets at rest: PORTCULLIS_SECRET_KEY (at
+// least 16 characters; hashed to 32 bytes) or the file (created with mode
+// 0600 when it does not exist and `create` is set). Throws
+// std::runtime_error.
+std::string loadSecretKey(const std::string& file, bool create = true);
 
 struct KeyInfo {
   std::string kid;
@@ -42,6 +43,8 @@ class KeyRing {
   std::shared_ptr<SigningKey> byKid(const std::string& kid) const;
   json::ObjectPtr jwks() const;
   std::vector<KeyInfo> list() const;  // newest first
+  // The keys as stored, without the secret key (nothing is decrypted).
+  static std::vector<KeyInfo> stored(storage::Database& db);
   const std::string& alg() const { return alg_; }
 
  private:

@@ -89,9 +89,8 @@ std::string consent(const ConsentView& view) {
   }
   body += "</div>\n<form method=\"post\" action=\"/oauth/consent\">\n" + hidden("csrf", view.csrf) +
           hidden("flow", view.flowId) +
-          "<label><input type=\"checkbox\" name=\"remember\" value=\"on\"> Remember for " +
-          std::to_string(view.rememberDays) +
-          " days</label>\n<div class=\"row\"><button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>"
+          "<label><input type=\"checkbox\" name=\"remember\" value=\"on\"> Remember for " + view.rememberFor +
+          "</label>\n<div class=\"row\"><button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>"
           "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button></div>\n</form>";
   return layout("Allow access", body);
 }

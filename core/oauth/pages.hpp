@@ -34,7 +34,7 @@ struct ConsentView {
   std::string username;
   std::string flowId;
   std::string csrf;
-  int rememberDays = 30;
+  std::string rememberFor = "30 days";  // how long a remembered consent lasts, in words
 };
 std::string consent(const ConsentView& view);
 

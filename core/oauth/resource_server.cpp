@@ -209,7 +209,8 @@ BearerCheck ResourceServer::verifyJwt(const std::string& token, const std::strin
       return out;
     }
     // The algorithm is the key's; a token cannot choose it (no "none", no
-    // HS256 keyed with a public key).
+    // HS256 keyed with a public key). Keys of an algorithm used before a
+    // change of auth.signing_alg verify until their tokens expire.
     const auto alg = json::getString(jwt->header, "alg");
     const auto kid = json::getString(jwt->header, "kid");
     if (json::getString(jwt->header, "typ") != std::optional<std::string>("at+jwt")) {
@@ -217,7 +218,7 @@ BearerCheck ResourceServer::verifyJwt(const std::string& token, const std::strin
       return out;
     }
     auto key = kid ? keys_.byKid(*kid) : nullptr;
-    if (!key || !alg || *alg != key->alg() || *alg != keys_.alg()) {
+    if (!key || !alg || *alg != key->alg()) {
       out.reason = "the access token was not signed by this server";
       return out;
     }

@@ -60,7 +60,7 @@ void OAuthEndpoint::handle(Exchange& exchange) {
   }
   request.baseUrl = publicUrl_.baseFor(exchange);
   request.secure = publicUrl_.secureFor(exchange);
-  request.clientAddress = exchange.peerHost();
+  request.clientAddress = publicUrl_.clientAddressFor(exchange);
 
   std::optional<oauth::HttpResponse> response = server_.handle(request);
   if (!response) response = oauth::oauthError(404, "invalid_request", "no such endpoint");

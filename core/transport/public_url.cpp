@@ -22,10 +22,28 @@ std::string first(const std::string& value) { return std::string(common::trim(va
 PublicUrl::PublicUrl(std::string configured, std::vector<std::string> trustedProxies, bool tls)
     : configured_(std::move(configured)), trustedProxies_(std::move(trustedProxies)), tls_(tls) {}
 
+bool PublicUrl::trustedAddress(const std::string& address) const {
+  return std::find(trustedProxies_.begin(), trustedProxies_.end(), address) != trustedProxies_.end();
+}
+
 bool PublicUrl::trusted(const Exchange& exchange) const {
-  if (trustedProxies_.empty()) return false;
-  const std::string peer = exchange.peerHost();
-  return std::find(trustedProxies_.begin(), trustedProxies_.end(), peer) != trustedProxies_.end();
+  return !trustedProxies_.empty() && trustedAddress(exchange.peerHost());
+}
+
+std::string PublicUrl::clientAddressFor(const Exchange& exchange) const {
+  std::string address = exchange.peerHost();
+  if (!trusted(exchange)) return address;
+  const auto forwarded = exchange.header("X-Forwarded-For");
+  if (!forwarded) return address;
+  // Right to left: each trusted proxy vouches for the address before it.
+  auto hops = common::split(*forwarded, ',');
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    const std::string hop(common::trim(*it));
+    if (hop.empty() || hop.size() > 64 || !plausibleHost(hop)) break;
+    address = hop;
+    if (!trustedAddress(hop)) break;
+  }
+  return address;
 }
 
 bool PublicUrl::secureFor(const Exchange& exchange) const {

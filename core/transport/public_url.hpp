@@ -20,10 +20,14 @@ class PublicUrl {
   std::string baseFor(const Exchange& exchange) const;
   // Whether the client sees https.
   bool secureFor(const Exchange& exchange) const;
+  // The client's address: the peer, or behind trusted proxies the nearest
+  // address in X-Forwarded-For that is not one of them.
+  std::string clientAddressFor(const Exchange& exchange) const;
   const std::string& configured() const { return configured_; }
 
  private:
   bool trusted(const Exchange& exchange) const;
+  bool trustedAddress(const std::string& address) const;
 
   std::string configured_;
   std::vector<std::string> trustedProxies_;

@@ -384,6 +384,14 @@ class RawStream {
     return closed_;
   }
 
+  // Lets a stream opened with a tiny receive buffer read quickly from now on.
+  void growReceiveBuffer(int bytes = 4 * 1024 * 1024) {
+    try {
+      socket_.setReceiveBufferSize(bytes);
+    } catch (const Poco::Exception&) {
+    }
+  }
+
   size_t count(const std::string& needle) const {
     size_t n = 0;
     for (size_t at = data_.find(needle); at != std::string::npos; at = data_.find(needle, at + needle.size())) ++n;

@@ -1,6 +1,9 @@
 #include "mailer.hpp"
 
+#include <mutex>
+
 #include <Poco/Net/Context.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/MailMessage.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SMTPClientSession.h>
@@ -31,7 +34,13 @@ void sendMail(const SmtpSettings& smtp, const std::string& to, const std::string
       Poco::Net::SecureSMTPClientSession session(smtp.host, static_cast<Poco::UInt16>(smtp.port));
       session.setTimeout(Poco::Timespan(smtp.timeoutSeconds, 0));
       session.login();
-      Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "");
+      static std::once_flag initialized;
+      std::call_once(initialized, [] { Poco::Net::initializeSSL(); });
+      // The mail server's certificate is checked against the system's CAs.
+      Poco::Net::Context::Params params;
+      params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
+      params.loadDefaultCAs = true;
+      Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
       session.startTLS(context);
       if (!smtp.username.empty()) {
         session.login(Poco::Net::SMTPClientSession::AUTH_LOGIN, smtp.username, smtp.password);
