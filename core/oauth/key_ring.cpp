@@ -56,7 +56,8 @@ KeyRing::KeyRing(storage::Database& db, std::string secretKey, std::string alg, 
 void KeyRing::load() {
   std::vector<Entry> loaded;
   for (const auto& row : db_.query(
-           "SELECT kid, alg, private_key, created_at, retired_at FROM signing_keys ORDER BY created_at DESC")) {
+           "SELECT kid, alg, private_key, created_at, retired_at FROM signing_keys "
+           "ORDER BY (retired_at IS NULL) DESC, created_at DESC")) {  // the signing key first, even in a tie
     const std::string kid = row.text(0);
     auto pem = common::unseal(secret_, row.text(2), "signing-key:" + kid);
     if (!pem) {

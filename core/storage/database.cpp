@@ -1,5 +1,6 @@
 #include "core/storage/database.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -107,7 +108,12 @@ Database::Database(StorageOptions options) : options_(std::move(options)) {
   try {
     const std::filesystem::path file(options_.path);
     if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-    writer_ = std::make_unique<Poco::Data::Session>("SQLite", options_.path);
+    if (std::filesystem::is_directory(file)) throw DatabaseError("cannot open the database " + options_.path + ": it is a directory");
+    if (options_.readers < 1) options_.readers = 1;
+    // Poco retries a file SQLite cannot open until its login timeout
+    // (60 s by default); fail as soon as the busy timeout would.
+    const auto loginTimeout = static_cast<std::size_t>(std::max(1, options_.busyTimeoutMs / 1000));
+    writer_ = std::make_unique<Poco::Data::Session>("SQLite", options_.path, loginTimeout);
     configure(*writer_);
     // WAL lets readers run beside the one writer.
     *writer_ << "PRAGMA journal_mode=WAL", now;
@@ -132,6 +138,21 @@ void Database::configure(Poco::Data::Session& session) {
 }
 
 Rows Database::query(const std::string& sql, const Params& params) {
+  {
+    std::unique_lock lock(readerMutex_);
+    readerFree_.wait(lock, [&] { return readersInUse_ < options_.readers; });
+    ++readersInUse_;
+  }
+  struct Release {
+    Database& db;
+    ~Release() {
+      {
+        std::lock_guard lock(db.readerMutex_);
+        --db.readersInUse_;
+      }
+      db.readerFree_.notify_one();
+    }
+  } release{*this};
   Poco::Data::Session session = guarded(sql, [&] { return readers_->get(); });
   guarded(sql, [&] {
     session << "PRAGMA busy_timeout=" + std::to_string(options_.busyTimeoutMs), now;
@@ -173,6 +194,11 @@ void Database::migrate() {
     c.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at BIGINT NOT NULL)");
   });
   const int current = schemaVersion();
+  if (current > migrations().back().version) {
+    throw DatabaseError("the database " + options_.path + " has schema version " + std::to_string(current) +
+                        ", newer than this server knows (" + std::to_string(migrations().back().version) +
+                        "): it was written by a newer Portcullis");
+  }
   for (const auto& migration : migrations()) {
     if (migration.version <= current) continue;
     write([&](Connection& c) {

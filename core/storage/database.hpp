@@ -6,6 +6,7 @@
 // SQLite has a single writer: every write goes through one connection under
 // a mutex, in a BEGIN IMMEDIATE transaction; reads use a small pool.
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -88,6 +89,10 @@ class Database {
   std::mutex writeMutex_;
   std::unique_ptr<Poco::Data::Session> writer_;
   std::unique_ptr<Poco::Data::SessionPool> readers_;
+  // The pool throws when every session is in use; readers wait for one.
+  std::mutex readerMutex_;
+  std::condition_variable readerFree_;
+  int readersInUse_ = 0;
 };
 
 // Milliseconds since the epoch, the unit of every timestamp column.

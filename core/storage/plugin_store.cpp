@@ -2,12 +2,23 @@
 
 namespace portcullis::storage {
 
+namespace {
+int hexDigit(char c) { return c <= '9' ? c - '0' : c - 'A' + 10; }
+}  // namespace
+
 std::optional<std::string> PluginStore::get(const std::string& key) {
+  // Read as hex: Poco's SQLite extractor stops text at the first NUL byte,
+  // and plugins may store any bytes.
   const auto rows = db_.query(
-      "SELECT value FROM plugin_kv WHERE plugin = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)",
+      "SELECT hex(value) FROM plugin_kv WHERE plugin = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)",
       {Value(plugin_), Value(key), Value(nowMillis())});
   if (rows.empty()) return std::nullopt;
-  return rows.front().text(0);
+  const std::string hex = rows.front().text(0);
+  std::string value(hex.size() / 2, '\0');
+  for (size_t i = 0; i < value.size(); ++i) {
+    value[i] = static_cast<char>(hexDigit(hex[2 * i]) * 16 + hexDigit(hex[2 * i + 1]));
+  }
+  return value;
 }
 
 void PluginStore::put(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) {
