@@ -942,6 +942,15 @@ HttpResponse AuthorizationServer::setup(const HttpRequest& r) {
   if (password != single(form, "confirm", duplicate).value_or("")) {
     return page(400, pages::setup({token, session.csrf, "The passwords do not match.", username, email}));
   }
+  // Claimed before the account is made, so two submissions of one link
+  // cannot both create an administrator; released again if this one fails.
+  const std::string tokenHash = common::sha256Hex(token);
+  const int64_t now = storage::nowMillis();
+  if (db_.execute("UPDATE setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+                  {Value(now), Value(tokenHash), Value(now)}) != 1 ||
+      users_.count() != 0) {
+    return page(400, pages::message("Nothing to set up", "This link was used already, has expired, or is not valid."));
+  }
   try {
     const User user = users_.create(username, email, "admin", identity_.name());
     json::ObjectPtr command = json::makeObject();
@@ -955,10 +964,9 @@ HttpResponse AuthorizationServer::setup(const HttpRequest& r) {
       throw;
     }
   } catch (const std::exception& e) {
+    db_.execute("UPDATE setup_tokens SET used_at = NULL WHERE token_hash = ?", {Value(tokenHash)});
     return page(400, pages::setup({token, session.csrf, e.what(), username, email}));
   }
-  db_.execute("UPDATE setup_tokens SET used_at = ? WHERE token_hash = ?",
-              {Value(storage::nowMillis()), Value(common::sha256Hex(token))});
   common::logger("oauth").information("first administrator %s created", common::toLower(username));
   return page(200, pages::message("Done", "The administrator " + common::toLower(username) +
                                               " exists. Connect your MCP client to this server and sign in."));
