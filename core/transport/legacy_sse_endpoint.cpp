@@ -89,13 +89,13 @@ void LegacySseEndpoint::postMessage(Exchange& exchange) {
                                              "Unsupported Media Type: Content-Type must be application/json"));
     return;
   }
+  std::optional<mcp::Principal> principal = mcp::Principal{};
+  if (gate_ != nullptr && !(principal = gate_->admit(exchange))) return;
   const auto sessionId = exchange.query("sessionId");
   if (!sessionId) {
     exchange.respondJson(400, transportError(codes::kServerError, "Bad Request: sessionId is required"));
     return;
   }
-  std::optional<mcp::Principal> principal = mcp::Principal{};
-  if (gate_ != nullptr && !(principal = gate_->admit(exchange))) return;
   auto session = sessions_.find(*sessionId);
   // Only sessions opened by GET /sse (a Streamable HTTP session's GET stream
   // must never carry responses), and only for whoever opened them.

@@ -486,12 +486,12 @@ void McpEndpoint::get(Exchange& exchange) {
     reject(exchange, 406, codes::kServerError, "Not Acceptable: Accept must list text/event-stream");
     return;
   }
+  const auto principal = admit(exchange);
+  if (!principal) return;
   if (!sessionId) {
     reject(exchange, 400, codes::kServerError, "Bad Request: Mcp-Session-Id header is required");
     return;
   }
-  const auto principal = admit(exchange);
-  if (!principal) return;
   auto session = sessionOf(*sessionId, *principal);
   if (!session) {
     reject(exchange, 404, -32001, "Session not found");
@@ -550,12 +550,12 @@ void McpEndpoint::get(Exchange& exchange) {
 
 void McpEndpoint::remove(Exchange& exchange) {
   const auto sessionId = exchange.header(kSessionHeader);
+  const auto principal = admit(exchange);
+  if (!principal) return;
   if (!sessionId) {
     reject(exchange, 400, codes::kServerError, "Bad Request: Mcp-Session-Id header is required");
     return;
   }
-  const auto principal = admit(exchange);
-  if (!principal) return;
   auto session = sessionOf(*sessionId, *principal);
   if (!session || !sessions_.remove(*sessionId)) {
     reject(exchange, 404, -32001, "Session not found");
