@@ -843,6 +843,9 @@ HttpResponse AuthorizationServer::registration(const HttpRequest& r) {
 }
 
 HttpResponse AuthorizationServer::revoke(const HttpRequest& r) {
+  if (common::toLower(r.header("Content-Type").value_or("")).rfind("application/x-www-form-urlencoded", 0) != 0) {
+    return oauthError(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
+  }
   Pairs form;
   if (!parseForm(r.body, form)) return oauthError(400, "invalid_request", "the body could not be decoded");
   ClientAuth auth = authenticateClient(r, form);
@@ -868,6 +871,9 @@ HttpResponse AuthorizationServer::revoke(const HttpRequest& r) {
 }
 
 HttpResponse AuthorizationServer::introspect(const HttpRequest& r) {
+  if (common::toLower(r.header("Content-Type").value_or("")).rfind("application/x-www-form-urlencoded", 0) != 0) {
+    return oauthError(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
+  }
   Pairs form;
   if (!parseForm(r.body, form)) return oauthError(400, "invalid_request", "the body could not be decoded");
   ClientAuth auth = authenticateClient(r, form);

@@ -141,6 +141,7 @@ FetchedDocument ClientMetadataFetcher::fetch(const std::string& url) {
 }
 
 FetchedDocument ClientMetadataFetcher::download(const std::string& url, std::chrono::seconds& maxAge) {
+  const auto started = std::chrono::steady_clock::now();
   if (!isMetadataUrl(url)) return {false, {}, "not an https URL with a path"};
   const UrlParts parts = *parseHttpsUrl(url);
   const bool allowed =
@@ -204,11 +205,13 @@ FetchedDocument ClientMetadataFetcher::download(const std::string& url, std::chr
       // Redirects are not followed: the document must be at its own URL.
       return {false, {}, "the server answered " + std::to_string(static_cast<int>(response.getStatus()))};
     }
+    // The timeout bounds each read and the whole download: a server that
+    // sends a byte now and then must not hold this thread for hours.
+    const auto deadline = started + options_.timeout;
     std::string body;
-    char buffer[1024];
-    while (in && body.size() <= options_.maxBytes) {
-      in.read(buffer, sizeof buffer);
-      body.append(buffer, static_cast<size_t>(in.gcount()));
+    for (int c = 0; body.size() <= options_.maxBytes && (c = in.get()) != std::char_traits<char>::eof();) {
+      body += static_cast<char>(c);
+      if (std::chrono::steady_clock::now() > deadline) return {false, {}, "the document took longer than the time limit"};
     }
     if (body.size() > options_.maxBytes) return {false, {}, "the document is larger than the limit"};
     FetchedDocument out;

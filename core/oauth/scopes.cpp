@@ -45,6 +45,11 @@ std::string requiredScope(const std::string& method, const json::ObjectPtr& para
   if (method == "tools/call" || common::startsWith(method, "tasks/")) return "tools:call";
   if (common::startsWith(method, "resources/")) return "resources:read";
   if (common::startsWith(method, "prompts/")) return "prompts:read";
+  if (method == "subscriptions/listen") {
+    // Updates of named resources are a resource subscription.
+    auto uris = json::getArray(json::getObject(params, "notifications"), "resourceSubscriptions");
+    return uris && uris->size() > 0 ? "resources:read" : "";
+  }
   if (method == "completion/complete") {
     auto ref = json::getObject(params, "ref");
     return json::getString(ref, "type") == std::optional<std::string>("ref/resource") ? "resources:read"
