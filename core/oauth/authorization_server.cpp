@@ -167,7 +167,10 @@ std::optional<HttpResponse> AuthorizationServer::handle(const HttpRequest& r) {
     }
     if (p == "/oauth/jwks") return jwks(r);
     if (p == "/oauth/authorize") return m == "GET" ? authorize(r) : oauthError(405, "invalid_request", "use GET");
-    if (p == "/oauth/login") return m == "POST" ? login(r) : redirect(303, "/oauth/authorize");
+    if (p == "/oauth/login") {
+      if (m == "POST") return login(r);
+      return m == "GET" ? redirect(303, "/oauth/authorize") : oauthError(405, "invalid_request", "use POST");
+    }
     if (p == "/oauth/login/link") return loginLink(r);
     if (p == "/oauth/consent") return m == "POST" ? consent(r) : consentAgain(r);
     if (p == "/oauth/token") return m == "POST" ? token(r) : oauthError(405, "invalid_request", "use POST");

@@ -9,6 +9,13 @@
 
 namespace portcullis::testing {
 
+// What an auth-enabled test configuration adds to the defaults.
+struct AuthOptions {
+  std::string server;          // YAML lines for the server: section (each "key: value", unindented)
+  std::string auth;            // YAML lines for the auth: section, besides identity
+  std::string identityConfig;  // the built-in identity plugin's config (flow YAML); default: cheap Argon2
+};
+
 class TestGateway {
  public:
   // `yaml` is a whole configuration; server.listen is replaced by
@@ -24,8 +31,19 @@ class TestGateway {
   // The open test configuration: the demo and conformance plugins, no auth.
   static std::string openConfig(const std::string& extra = {});
 
+  // Sign-in required: the built-in identity plugin, the demo and
+  // conformance plugins, and the database and secret key in `dataDir`.
+  static std::string authConfig(const std::string& dataDir, const AuthOptions& options = {});
+  // A gateway on authConfig() with a fresh data directory of its own,
+  // removed when the gateway goes.
+  static std::unique_ptr<TestGateway> withAuth(const AuthOptions& options = {});
+  // The data directory of withAuth() (empty otherwise); the database is
+  // dataDir() + "/portcullis.db", the secret key dataDir() + "/secret.key".
+  const std::string& dataDir() const { return dataDir_; }
+
  private:
   std::unique_ptr<app::Gateway> gateway_;
+  std::string dataDir_;
 };
 
 }  // namespace portcullis::testing

@@ -169,8 +169,7 @@ TEST_P(SigningKeyTest, ThePublicJwkVerifiesTokensWithoutTheImplementation) {
   EXPECT_FALSE(independentlyVerifies(k->publicJwk(), token.substr(0, dot) + "x", *signature));
 }
 
-TEST_P(SigningKeyTest, EcCoordinatesArePaddedTo32Bytes) {
-  if (GetParam() != "ES256") GTEST_SKIP();
+TEST(SigningKey, EcCoordinatesArePaddedTo32Bytes) {
   // A coordinate with a leading zero byte happens once in 256 keys: make many.
   for (int i = 0; i < 600; ++i) {
     auto k = SigningKey::generate("ES256");
