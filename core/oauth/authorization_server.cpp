@@ -676,7 +676,8 @@ AuthorizationServer::ClientAuth AuthorizationServer::authenticateClient(const Ht
   return out;
 }
 
-json::ObjectPtr AuthorizationServer::issueTokens(const HttpRequest& r, const Grant& grant, bool refresh) {
+json::ObjectPtr AuthorizationServer::issueTokens(const HttpRequest& r, const Grant& grant, bool refresh,
+                                                 bool recordUse) {
   const auto key = keys_.current();
   const int64_t now = storage::nowMillis() / 1000;
   const std::string issuer = issuers_.issuerFor(r.baseUrl);
@@ -697,8 +698,10 @@ json::ObjectPtr AuthorizationServer::issueTokens(const HttpRequest& r, const Gra
   body->set("expires_in", options_.accessTokenTtl.count() / 1000);
   body->set("scope", grant.scope);
   if (refresh) body->set("refresh_token", grants_.issueRefreshToken(grant.id, options_.refreshTokenTtl));
-  grants_.touch(grant.id);
-  clients_.touch(grant.clientId);
+  if (recordUse) {
+    grants_.touch(grant.id);
+    clients_.touch(grant.clientId);
+  }
   return body;
 }
 
@@ -768,11 +771,14 @@ HttpResponse AuthorizationServer::token(const HttpRequest& r) {
         }
       }
     }
-    auto rotated = grants_.rotateRefreshToken(*refresh, client.clientId, options_.refreshTokenTtl);
+    // The grant's and the client's last use are written in the rotation's
+    // commit: one synchronous commit per refresh instead of three.
+    auto rotated = grants_.rotateRefreshToken(*refresh, client.clientId, options_.refreshTokenTtl,
+                                              [&](storage::Connection& c) { clients_.touch(c, client.clientId); });
     if (!rotated.grant) return oauthError(400, rotated.failure.error, rotated.failure.description);
     Grant grant = *rotated.grant;
     if (!narrowed.empty()) grant.scope = joinScopes(narrowed);
-    json::ObjectPtr body = issueTokens(r, grant, false);
+    json::ObjectPtr body = issueTokens(r, grant, false, false);
     body->set("refresh_token", rotated.refreshToken);
     return jsonResponse(200, body);
   }

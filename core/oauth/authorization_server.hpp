@@ -88,7 +88,9 @@ class AuthorizationServer {
     HttpResponse failure;
   };
   ClientAuth authenticateClient(const HttpRequest& r, const Pairs& form);
-  json::ObjectPtr issueTokens(const HttpRequest& r, const Grant& grant, bool refresh);
+  // recordUse: update the grant's and the client's last use (a refresh
+  // rotation already did, in its own transaction).
+  json::ObjectPtr issueTokens(const HttpRequest& r, const Grant& grant, bool refresh, bool recordUse = true);
   BrowserSession sessionFor(const HttpRequest& r, HttpResponse& response, bool create);
   void setSessionCookie(const HttpRequest& r, HttpResponse& response, const BrowserSession& session) const;
   bool csrfValid(const HttpRequest& r, const BrowserSession& session, const Pairs& form) const;

@@ -447,12 +447,16 @@ std::vector<Client> ClientRegistry::list() {
 }
 
 void ClientRegistry::touch(const std::string& clientId) {
+  db_.write([&](storage::Connection& c) { touch(c, clientId); });
+}
+
+void ClientRegistry::touch(storage::Connection& c, const std::string& clientId) {
   const int64_t now = storage::nowMillis();
-  if (db_.execute("UPDATE clients SET last_used_at = ? WHERE client_id = ?", {Value(now), Value(clientId)}) == 0 &&
+  if (c.execute("UPDATE clients SET last_used_at = ? WHERE client_id = ?", {Value(now), Value(clientId)}) == 0 &&
       configured_.count(clientId) != 0) {
-    db_.execute("INSERT INTO clients (client_id, kind, name, metadata_json, created_at, last_used_at) "
-                "VALUES (?, 'configured', ?, '{}', ?, ?)",
-                {Value(clientId), Value(configured_[clientId].name), Value(now), Value(now)});
+    c.execute("INSERT INTO clients (client_id, kind, name, metadata_json, created_at, last_used_at) "
+              "VALUES (?, 'configured', ?, '{}', ?, ?)",
+              {Value(clientId), Value(configured_[clientId].name), Value(now), Value(now)});
   }
 }
 

@@ -76,6 +76,8 @@ class ClientRegistry {
 
   std::vector<Client> list();
   void touch(const std::string& clientId);
+  // The same, inside a write transaction the caller holds.
+  void touch(storage::Connection& c, const std::string& clientId);
   // Ends everything the client was issued: its grants, refresh tokens and
   // remembered consents, and (through the change log) its access tokens. A
   // registered client's registration ends too; a configured or metadata-

@@ -138,7 +138,8 @@ std::string GrantStore::issueRefreshToken(const std::string& grantId, std::chron
 }
 
 GrantStore::Rotation GrantStore::rotateRefreshToken(const std::string& token, const std::string& clientId,
-                                                    std::chrono::milliseconds ttl) {
+                                                    std::chrono::milliseconds ttl,
+                                                    const std::function<void(storage::Connection&)>& alsoOnSuccess) {
   Rotation out;
   if (token.empty() || token.size() > 256) {
     out.failure.description = "the refresh token is not valid";
@@ -179,6 +180,8 @@ GrantStore::Rotation GrantStore::rotateRefreshToken(const std::string& token, co
     out.refreshToken = common::randomToken(32);
     c.execute("INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
               {Value(common::sha256Hex(out.refreshToken)), Value(grantId), Value(now), Value(now + ttl.count())});
+    c.execute("UPDATE grants SET last_used_at = ? WHERE id = ?", {Value(now), Value(grantId)});
+    if (alsoOnSuccess) alsoOnSuccess(c);
     const auto grants = c.query(std::string("SELECT ") + kGrantColumns + " FROM grants WHERE id = ?", {Value(grantId)});
     out.grant = grantFrom(grants.front());
   });

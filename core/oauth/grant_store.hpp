@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,14 +59,18 @@ class GrantStore {
                             const std::string& codeVerifier);
 
   std::string issueRefreshToken(const std::string& grantId, std::chrono::milliseconds ttl);
-  // Spends a refresh token and issues its successor. A token used twice
-  // revokes the grant it belongs to.
+  // Spends a refresh token and issues its successor, and records the use of
+  // the grant (as touch() does). A token used twice revokes the grant it
+  // belongs to. `alsoOnSuccess`, when given, runs in the same transaction
+  // once the token is rotated, so that the caller's own bookkeeping (the
+  // client's last use) costs no commit of its own.
   struct Rotation {
     std::optional<Grant> grant;
     std::string refreshToken;
     TokenFailure failure;
   };
-  Rotation rotateRefreshToken(const std::string& token, const std::string& clientId, std::chrono::milliseconds ttl);
+  Rotation rotateRefreshToken(const std::string& token, const std::string& clientId, std::chrono::milliseconds ttl,
+                              const std::function<void(storage::Connection&)>& alsoOnSuccess = {});
 
   // RFC 7009: the grant a refresh token belongs to, if it is the client's.
   std::optional<std::string> grantOfRefreshToken(const std::string& token, const std::string& clientId);

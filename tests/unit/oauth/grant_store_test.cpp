@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <thread>
 
 #include "core/storage/plugin_store.hpp"
@@ -197,6 +198,32 @@ TEST_F(GrantStoreTest, RefreshTokensRotate) {
     EXPECT_NE(row.text(0), first);
     EXPECT_NE(row.text(0), r1.refreshToken);
   }
+}
+
+TEST_F(GrantStoreTest, ARotationRecordsTheGrantsUseAndTheCallersStepInOneTransaction) {
+  const std::string token = grants_.issueRefreshToken(grant_.id, 1h);
+  auto lastUsed = [&] {
+    return db_.query("SELECT last_used_at FROM grants WHERE id = ?", {Value(grant_.id)}).front().optionalInteger(0);
+  };
+  EXPECT_EQ(lastUsed(), std::nullopt);
+  // A step that fails undoes the whole rotation: the token stays usable.
+  EXPECT_THROW(grants_.rotateRefreshToken(token, "client-1", 1h,
+                                          [](storage::Connection&) { throw std::runtime_error("step failed"); }),
+               std::runtime_error);
+  EXPECT_EQ(lastUsed(), std::nullopt);
+  EXPECT_EQ(count("refresh_tokens"), 1);
+  // A refused token does not run the step.
+  bool ran = false;
+  EXPECT_FALSE(grants_.rotateRefreshToken("unknown", "client-1", 1h, [&](storage::Connection&) { ran = true; }).grant);
+  EXPECT_FALSE(ran);
+  const auto r = grants_.rotateRefreshToken(token, "client-1", 1h, [&](storage::Connection& c) {
+    ran = true;
+    c.execute("UPDATE grants SET scope = scope WHERE id = ?", {Value(grant_.id)});
+  });
+  ASSERT_TRUE(r.grant.has_value()) << r.failure.description;
+  EXPECT_TRUE(ran);
+  EXPECT_TRUE(lastUsed().has_value());
+  EXPECT_EQ(count("refresh_tokens"), 2);
 }
 
 TEST_F(GrantStoreTest, ReusingARefreshTokenRevokesTheWholeFamily) {
