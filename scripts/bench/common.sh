@@ -1,10 +1,11 @@
-# Shared by scripts/bench/run.sh and scripts/bench/sse-idle.sh, on top of
+# Shared by scripts/bench/run.sh, sse-idle.sh and auth.sh, on top of
 # scripts/lib/common.sh: the Node tools in tests/e2e and the Release build in
 # build-bench.
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 BENCH_DIR="$PC_ROOT/scripts/bench"
-BENCH_BUILD="$PC_ROOT/build-bench"
+# PORTCULLIS_BENCH_BUILD: another build directory (with its plugins/) to measure.
+BENCH_BUILD="${PORTCULLIS_BENCH_BUILD:-$PC_ROOT/build-bench}"
 
 # Node 22 and the TypeScript SDK from tests/e2e/node_modules (npm ci there
 # when they are missing). npm comes with whatever nodejs is installed; only
@@ -22,4 +23,46 @@ bench_build() {
   pc_log "building Portcullis (Release) in build-bench (-j$PC_JOBS)"
   cmake -S "$PC_ROOT" -B "$BENCH_BUILD" -DCMAKE_BUILD_TYPE=Release -DPORTCULLIS_BUILD_TESTS=OFF >/dev/null
   cmake --build "$BENCH_BUILD" -j"$PC_JOBS"
+}
+
+# utime+stime in clock ticks of a process and of its children that are still
+# running, from /proc.
+bench_cpu_ticks() {
+  local pid="$1" total=0 p
+  for p in "$pid" $(cat "/proc/$pid/task/"*/children 2>/dev/null); do
+    [ -r "/proc/$p/stat" ] || continue
+    total=$((total + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat")))
+  done
+  echo "$total"
+}
+
+# VmRSS in kB of a process and its running children.
+bench_rss_kb() {
+  local pid="$1" total=0 p
+  for p in "$pid" $(cat "/proc/$pid/task/"*/children 2>/dev/null); do
+    [ -r "/proc/$p/status" ] || continue
+    total=$((total + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status")))
+  done
+  echo "$total"
+}
+
+# Busy and all clock ticks of the whole machine, from /proc/stat.
+bench_machine_ticks() {
+  awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat
+}
+
+# bench_wait_for_quiet SECONDS: waits, at most SECONDS, until the machine is
+# under 10 % busy over 5 s. Returns at once for 0.
+bench_wait_for_quiet() {
+  local limit="$1"
+  [ "$limit" -gt 0 ] || return 0
+  local deadline=$((SECONDS + limit)) busy m0 m1
+  while :; do
+    m0=($(bench_machine_ticks)); sleep 5; m1=($(bench_machine_ticks))
+    busy=$(( (m1[0] - m0[0]) * 100 / (m1[1] - m0[1] + 1) ))
+    if [ "$busy" -lt 10 ]; then pc_log "the machine is quiet (${busy} % busy)"; return 0; fi
+    if [ "$SECONDS" -ge "$deadline" ]; then pc_log "still ${busy} % busy after ${limit} s; measuring anyway"; return 0; fi
+    pc_log "waiting for a quiet machine (${busy} % busy)"
+    sleep 10
+  done
 }

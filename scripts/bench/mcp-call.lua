@@ -13,6 +13,8 @@
 --   BENCH_TRACK     1 (default): check every reply and count per connection
 --                   0: a fixed request (token 101) and no per-reply hook, so
 --                      wrk runs at its full speed; no checks, no counts
+--   BENCH_AUTHORIZATION  when set, sent as the Authorization header of every
+--                   request (e.g. "Bearer <token>"; scripts/bench/auth.sh)
 --
 -- Counting per connection. wrk tells a script nothing about which connection
 -- a request or a response belongs to, so each connection carries a token:
@@ -37,6 +39,7 @@ local protocol = os.getenv("BENCH_PROTOCOL") or "modern"
 local session = os.getenv("BENCH_SESSION") or ""
 local text = os.getenv("BENCH_TEXT") or "hello"
 local track = (os.getenv("BENCH_TRACK") or "1") ~= "0"
+local authorization = os.getenv("BENCH_AUTHORIZATION") or ""
 
 local counts = {}      -- token -> completed requests, mirrored in globals
                        -- c<token> for done() (thread:get copies numbers)
@@ -75,6 +78,7 @@ local function headers(token)
     h["MCP-Protocol-Version"] = "2025-11-25"
     h["Mcp-Session-Id"] = session
   end
+  if authorization ~= "" then h["Authorization"] = authorization end
   return h
 end
 
