@@ -95,6 +95,16 @@ std::string sha256Hex(const std::string& data) {
   return out;
 }
 
+// An address that can go into RCPT TO:<...> and a To: header as it is: no
+// line breaks or other control characters, no angle brackets.
+bool mailable(const std::string& address) {
+  if (address.size() < 3 || address.size() > 254 || address.find('@') == std::string::npos) return false;
+  for (unsigned char c : address) {
+    if (c < 0x21 || c == 0x7F || c == '<' || c == '>' || c == ',' || c == ';') return false;
+  }
+  return true;
+}
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -256,6 +266,7 @@ class Builtin : public IdentityProvider {
     if (account.empty() || email.empty() || link.empty()) {
       throw RpcError(codes::kInvalidParams, "username, email and link are required");
     }
+    if (!mailable(email)) throw RpcError(codes::kInvalidParams, "the e-mail address cannot be used");
     const std::string token = randomToken(32);
     host().storePut("magic:" + sha256Hex(token), account, static_cast<int64_t>(magicTtlSeconds_) * 1000);
     const std::string url = link + (link.find('?') == std::string::npos ? "?" : "&") + "token=" + token;
@@ -269,8 +280,10 @@ class Builtin : public IdentityProvider {
   Json redeemLink(const std::string& token) {
     if (token.empty() || token.size() > 256) return denied("This sign-in link is not valid.");
     const std::string key = "magic:" + sha256Hex(token);
+    // Single use: gone before the answer, whatever the answer; one
+    // redemption at a time, so two requests cannot both read it first.
+    std::lock_guard lock(redeemMutex_);
     const auto account = host().storeGet(key);
-    // Single use: gone before the answer, whatever the answer.
     host().storeDelete(key);
     if (!account) return denied("This sign-in link is not valid or has expired.");
     return Json{{"status", "ok"}, {"username", *account}};
@@ -287,6 +300,7 @@ class Builtin : public IdentityProvider {
   const std::string magicSubject_;
   const builtin::SmtpSettings smtp_;
   std::string decoy_;
+  std::mutex redeemMutex_;
 };
 
 }  // namespace
