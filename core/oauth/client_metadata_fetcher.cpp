@@ -40,6 +40,10 @@ std::optional<UrlParts> parseHttpsUrl(const std::string& url) {
   const size_t colon = authority.rfind(':');
   if (colon != std::string::npos && authority.find(']') == std::string::npos) {
     parts.host = authority.substr(0, colon);
+    const std::string digits = authority.substr(colon + 1);
+    if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;  // "443abc", "+443" and " 443" are not ports
+    }
     try {
       const int port = std::stoi(authority.substr(colon + 1));
       if (port < 1 || port > 65535) return std::nullopt;

@@ -200,7 +200,8 @@ TEST(MetadataUrls, WhatNamesADocument) {
            "https://app.example/c?x=1", "https://app.example/c#f", "https://user@app.example/c",
            "https://app.example\\@evil/c", "https://[::1]/c", "https://app.example/a/../c",
            "https://app.example/./c", "https://app.example:0/c", "https://app.example:70000/c",
-           "https://app.example:/c", "https:///c", "pc_abcdef", "",
+           "https://app.example:/c", "https://app.example:443abc/c", "https://app.example:+443/c",
+           "https://app.example:-1/c", "https://app.example:0x1bb/c", "https:///c", "pc_abcdef", "",
            "https://app.example/" + std::string(2100, 'a')}) {
     EXPECT_FALSE(ClientMetadataFetcher::isMetadataUrl(u)) << u.substr(0, 60);
   }
