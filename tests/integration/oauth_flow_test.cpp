@@ -21,28 +21,57 @@ const std::string kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const std::string kPassword = "an administrator password";
 const std::string kRedirect = "http://127.0.0.1:9/callback";
 
+// The first administrator, "root", through the setup link the server prints.
+void createAdministrator(TestGateway& gateway) {
+  const auto url = gateway.gateway().setupUrl();
+  ASSERT_TRUE(url.has_value());
+  const std::string path = url->substr(url->find("/setup"));
+  Browser b(gateway.port());
+  const HttpResult page = b.get(path);
+  ASSERT_EQ(page.status, 200) << page.body;
+  const std::string token = *param(queryOf(path), "token");
+  const HttpResult done = b.post("/setup", {{"csrf", hiddenField(page.body, "csrf").value_or("")},
+                                            {"token", token},
+                                            {"username", "root"},
+                                            {"email", "root@example.com"},
+                                            {"password", kPassword},
+                                            {"confirm", kPassword}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  // Used once: the link is dead now, and no second link is offered.
+  EXPECT_EQ(b.get(path).status, 404);
+  EXPECT_FALSE(gateway.gateway().setupUrl().has_value());
+}
+
+std::string registerPublicClient(uint16_t port) {
+  const HttpResult r = request(port, "POST", "/oauth/register", {{"Content-Type", "application/json"}},
+                               R"J({"client_name":"Flow test","redirect_uris":["http://127.0.0.1/callback"],
+                                    "token_endpoint_auth_method":"none"})J");
+  EXPECT_EQ(r.status, 201) << r.body;
+  return json::getString(object(r.body), "client_id").value_or("");
+}
+
+// Opens the sign-in page of a fresh flow and submits username and password.
+HttpResult tryPassword(uint16_t port, const std::string& clientId, const std::string& user,
+                       const std::string& password, const Headers& extra = {}) {
+  Browser b(port);
+  const HttpResult login = b.get("/oauth/authorize?" + formEncode({{"client_id", clientId},
+                                                                   {"response_type", "code"},
+                                                                   {"code_challenge", std::string(43, 'c')},
+                                                                   {"code_challenge_method", "S256"}}));
+  EXPECT_EQ(login.status, 200) << login.body.substr(0, 200);
+  return b.post("/oauth/login",
+                {{"csrf", hiddenField(login.body, "csrf").value_or("")},
+                 {"flow", hiddenField(login.body, "flow").value_or("")},
+                 {"username", user},
+                 {"password", password}},
+                extra);
+}
+
 class OAuthFlow : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     gateway_ = TestGateway::withAuth().release();
-    // The first administrator, through the setup link the server prints.
-    const auto url = gateway_->gateway().setupUrl();
-    ASSERT_TRUE(url.has_value());
-    const std::string path = url->substr(url->find("/setup"));
-    Browser b(gateway_->port());
-    const HttpResult page = b.get(path);
-    ASSERT_EQ(page.status, 200) << page.body;
-    const std::string token = *param(queryOf(path), "token");
-    const HttpResult done = b.post("/setup", {{"csrf", hiddenField(page.body, "csrf").value_or("")},
-                                              {"token", token},
-                                              {"username", "root"},
-                                              {"email", "root@example.com"},
-                                              {"password", kPassword},
-                                              {"confirm", kPassword}});
-    ASSERT_EQ(done.status, 200) << done.body;
-    // Used once: the link is dead now, and no second link is offered.
-    EXPECT_EQ(b.get(path).status, 404);
-    EXPECT_FALSE(gateway_->gateway().setupUrl().has_value());
+    createAdministrator(*gateway_);
   }
   static void TearDownTestSuite() {
     delete gateway_;
@@ -51,13 +80,7 @@ class OAuthFlow : public ::testing::Test {
   uint16_t port() const { return gateway_->port(); }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port()); }
 
-  std::string registerClient() {
-    const HttpResult r = request(port(), "POST", "/oauth/register", {{"Content-Type", "application/json"}},
-                                 R"J({"client_name":"Flow test","redirect_uris":["http://127.0.0.1/callback"],
-                                      "token_endpoint_auth_method":"none"})J");
-    EXPECT_EQ(r.status, 201) << r.body;
-    return json::getString(object(r.body), "client_id").value_or("");
-  }
+  std::string registerClient() { return registerPublicClient(port()); }
 
   std::string authorizePath(const std::string& clientId, const std::string& extra = "") const {
     return "/oauth/authorize?" + formEncode({{"client_id", clientId},
@@ -241,6 +264,49 @@ TEST_F(OAuthFlow, KeyRotationByAnotherProcessKeepsOldTokensAndPublishesBothKeys)
     return json::getString(oauth::decodeJwt(*json::getString(t, "access_token"))->header, "kid") == newKid;
   }));
   EXPECT_EQ(mcp(port(), before, "tools/list").status, 200);
+}
+
+TEST(OAuthThrottle, ForwardedForFromAnUntrustedPeerCannotDodgeTheAddressThrottle) {
+  AuthOptions options;
+  options.identityConfig =
+      "{argon2: {time_cost: 1, memory_kib: 8192}, throttle: {account_failures: 1000, address_failures: 3, "
+      "window_seconds: 3600}}";
+  auto gateway = TestGateway::withAuth(options);
+  createAdministrator(*gateway);
+  const std::string clientId = registerPublicClient(gateway->port());
+  // Three failures for three made-up accounts, each claiming another address.
+  for (int i = 0; i < 3; ++i) {
+    const HttpResult r = tryPassword(gateway->port(), clientId, "nobody" + std::to_string(i), "wrong password",
+                                     {{"X-Forwarded-For", "198.51.100." + std::to_string(i)}});
+    EXPECT_EQ(r.status, 401);
+  }
+  // The real address is what counts: now even the right password waits.
+  const HttpResult blocked = tryPassword(gateway->port(), clientId, "root", kPassword,
+                                         {{"X-Forwarded-For", "198.51.100.99"}});
+  EXPECT_EQ(blocked.status, 401);
+  EXPECT_NE(blocked.body.find("Too many"), std::string::npos) << blocked.body.substr(0, 400);
+}
+
+TEST(OAuthThrottle, ATrustedProxyPassesTheClientAddressOn) {
+  AuthOptions options;
+  options.server = "trusted_proxies: [\"127.0.0.1\"]";
+  options.identityConfig =
+      "{argon2: {time_cost: 1, memory_kib: 8192}, throttle: {account_failures: 1000, address_failures: 3, "
+      "window_seconds: 3600}}";
+  auto gateway = TestGateway::withAuth(options);
+  createAdministrator(*gateway);
+  const std::string clientId = registerPublicClient(gateway->port());
+  for (int i = 0; i < 3; ++i) {
+    tryPassword(gateway->port(), clientId, "nobody" + std::to_string(i), "wrong password",
+                {{"X-Forwarded-For", "198.51.100.7"}});
+  }
+  // That client is throttled; another one behind the same proxy is not.
+  const HttpResult blocked = tryPassword(gateway->port(), clientId, "root", kPassword,
+                                         {{"X-Forwarded-For", "198.51.100.7"}});
+  EXPECT_NE(blocked.body.find("Too many"), std::string::npos);
+  const HttpResult other = tryPassword(gateway->port(), clientId, "root", kPassword,
+                                       {{"X-Forwarded-For", "198.51.100.8"}});
+  EXPECT_EQ(other.status, 303) << other.body.substr(0, 400);
 }
 
 }  // namespace

@@ -103,6 +103,30 @@ TEST(OAuthMetadata, ACustomMcpPathIsTheResource) {
   EXPECT_EQ(request(gateway->port(), "GET", "/.well-known/oauth-protected-resource/mcp").status, 404);
 }
 
+TEST(OAuthMetadata, ForeignHostNamesAreRefusedOnALoopbackBind) {
+  // DNS rebinding: a page on evil.example that resolves to 127.0.0.1 must
+  // not read the metadata, register clients or get tokens, nor learn an
+  // issuer built from its own name.
+  auto gateway = TestGateway::withAuth();
+  for (const std::string& path : std::vector<std::string>{"/.well-known/oauth-protected-resource/mcp",
+                                                          "/.well-known/oauth-authorization-server", "/oauth/jwks",
+                                                          "/oauth/authorize?client_id=x"}) {
+    const HttpResult r = request(gateway->port(), "GET", path, {{"Host", "evil.example"}});
+    EXPECT_EQ(r.status, 403) << path;
+    EXPECT_EQ(r.body.find("\"issuer\""), std::string::npos) << path;
+  }
+  const HttpResult reg = request(gateway->port(), "POST", "/oauth/register",
+                                 {{"Host", "evil.example:80"}, {"Content-Type", "application/json"}},
+                                 R"J({"redirect_uris":["https://evil.example/cb"]})J");
+  EXPECT_EQ(reg.status, 403);
+  const HttpResult mcpPost = request(gateway->port(), "POST", "/mcp", [] {
+    Headers h = http::modernHeaders("tools/list");
+    h.emplace_back("Host", "evil.example");
+    return h;
+  }(), http::modernRequest("1", "tools/list"));
+  EXPECT_EQ(mcpPost.status, 403);
+}
+
 // ---- CORS ---------------------------------------------------------------------------------------
 
 class OAuthCors : public ::testing::Test {
