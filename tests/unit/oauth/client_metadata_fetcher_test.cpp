@@ -491,5 +491,86 @@ TEST_F(MetadataClientTest, DocumentsWithSecretsOrBadMetadataAreRefused) {
   EXPECT_FALSE(registry.find(badRedirect->url("/r.json"), problem));
 }
 
+// ---- a metadata-document client through the whole authorization flow ---------------------------
+
+namespace flow {
+
+using testing::Browser;
+using testing::headerOf;
+using testing::hiddenField;
+using testing::param;
+using testing::queryOf;
+using testing::tokenRequest;
+using testing::World;
+using testing::WorldOptions;
+
+TEST_F(FetcherTest, AMetadataDocumentClientSignsInAndIsWarnedAbout) {
+  auto server = documentServer(cert_, "max-age=60");
+  const std::string clientId = server->url("/client.json");
+  WorldOptions o;
+  o.fetcher = options();
+  o.metadataDocuments = true;
+  World world(o);
+  world.addUser("alice", "correct horse battery");
+  const std::string verifier(43, 'v');
+  Browser b(*world.authorization);
+  const auto login = b.get("/oauth/authorize", {{"client_id", clientId},
+                                                {"redirect_uri", "http://127.0.0.1:5555/cb"},
+                                                {"response_type", "code"},
+                                                {"code_challenge", testing::challengeFor(verifier)},
+                                                {"code_challenge_method", "S256"}});
+  ASSERT_EQ(login.status, 200) << login.body.substr(0, 400);
+  EXPECT_NE(login.body.find("Doc Client"), std::string::npos);
+  const auto posted = b.post("/oauth/login", {{"csrf", *hiddenField(login.body, "csrf")},
+                                              {"flow", *hiddenField(login.body, "flow")},
+                                              {"username", "alice"},
+                                              {"password", "correct horse battery"}});
+  ASSERT_EQ(posted.status, 303);
+  const auto consent = b.follow(posted);
+  ASSERT_EQ(consent.status, 200);
+  // The page says who vouches for the name, and that it returns to this computer.
+  EXPECT_NE(consent.body.find("127.0.0.1"), std::string::npos);
+  EXPECT_NE(consent.body.find("what that site says"), std::string::npos) << consent.body;
+  const auto redirect = b.post("/oauth/consent", {{"csrf", *hiddenField(consent.body, "csrf")},
+                                                  {"flow", *hiddenField(consent.body, "flow")},
+                                                  {"decision", "approve"}});
+  ASSERT_EQ(redirect.status, 303);
+  const std::string code = *param(queryOf(*headerOf(redirect, "Location")), "code");
+  const auto token = world.authorization->handle(tokenRequest({{"grant_type", "authorization_code"},
+                                                               {"code", code},
+                                                               {"redirect_uri", "http://127.0.0.1:5555/cb"},
+                                                               {"code_verifier", verifier},
+                                                               {"client_id", clientId}}));
+  ASSERT_TRUE(token);
+  EXPECT_EQ(token->status, 200) << token->body;
+  // The document was fetched once for the whole flow (cached as it allows).
+  EXPECT_EQ(server->hits.load(), 1);
+  // An unregistered redirect for this client gets a page, not a redirect.
+  const auto evil = b.get("/oauth/authorize", {{"client_id", clientId},
+                                               {"redirect_uri", "https://evil.example/cb"},
+                                               {"response_type", "code"},
+                                               {"code_challenge", testing::challengeFor(verifier)},
+                                               {"code_challenge_method", "S256"}});
+  EXPECT_FALSE(headerOf(evil, "Location").has_value());
+  EXPECT_EQ(evil.status, 400);
+}
+
+TEST_F(FetcherTest, AnUnreachableMetadataDocumentIsAnErrorPage) {
+  WorldOptions o;
+  o.fetcher = options();
+  o.fetcher.allowHosts.clear();
+  o.metadataDocuments = true;
+  World world(o);
+  Browser b(*world.authorization);
+  const auto r = b.get("/oauth/authorize", {{"client_id", "https://127.0.0.1:1/client.json"},
+                                            {"redirect_uri", "http://127.0.0.1/cb"},
+                                            {"response_type", "code"},
+                                            {"code_challenge", std::string(43, 'c')},
+                                            {"code_challenge_method", "S256"}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_FALSE(headerOf(r, "Location").has_value());
+}
+
+}  // namespace flow
 }  // namespace
 }  // namespace portcullis::oauth
