@@ -99,6 +99,24 @@ TEST_F(OAuthGate, EveryMcpEntryPointChallengesWithoutAToken) {
                   "", "POST /messages");
 }
 
+TEST_F(OAuthGate, ABrowserClientCanReadTheChallenge) {
+  // A same-origin (or allowed) browser client must be able to read the
+  // WWW-Authenticate header of the 401 to discover where to sign in.
+  Headers h = http::modernHeaders("tools/list");
+  h.emplace_back("Origin", base());
+  const HttpResult r = request(port(), "POST", "/mcp", h, http::modernRequest("1", "tools/list"));
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.header("Access-Control-Allow-Origin"), base());
+  EXPECT_NE(r.header("Access-Control-Expose-Headers").value_or("").find("WWW-Authenticate"), std::string::npos);
+  // A preflight lets it send the Authorization header.
+  const HttpResult preflight = request(port(), "OPTIONS", "/mcp",
+                                       {{"Origin", base()}, {"Access-Control-Request-Method", "POST"},
+                                        {"Access-Control-Request-Headers", "authorization, content-type"}});
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_NE(common::toLower(preflight.header("Access-Control-Allow-Headers").value_or("")).find("authorization"),
+            std::string::npos);
+}
+
 TEST_F(OAuthGate, AnInvalidTokenIsChallengedWithInvalidToken) {
   const std::vector<std::pair<std::string, std::string>> cases{
       {"garbage", "Bearer not-a-token"},
