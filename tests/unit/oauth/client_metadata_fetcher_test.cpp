@@ -149,7 +149,7 @@ class FetcherTest : public ::testing::Test {
     FetcherOptions o;
     o.allowHosts = {"127.0.0.1"};
     o.caFile = cert_.certFile;
-    o.timeout = 2s;
+    o.timeout = 10s;  // generous: only the tests about time set a short one
     return o;
   }
   TempDir dir_;
