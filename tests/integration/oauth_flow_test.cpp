@@ -43,8 +43,9 @@ void createAdministrator(TestGateway& gateway) {
 }
 
 std::string registerPublicClient(uint16_t port) {
-  const HttpResult r = request(port, "POST", "/oauth/register", {{"Content-Type", "application/json"}},
-                               R"J({"client_name":"Flow test","redirect_uris":["http://127.0.0.1/callback"],
+  const HttpResult r =
+      request(port, "POST", "/oauth/register", {{"Content-Type", "application/json"}},
+              R"J({"client_name":"Flow test","redirect_uris":["http://127.0.0.1/callback"],
                                     "token_endpoint_auth_method":"none"})J");
   EXPECT_EQ(r.status, 201) << r.body;
   return json::getString(object(r.body), "client_id").value_or("");
@@ -54,10 +55,11 @@ std::string registerPublicClient(uint16_t port) {
 HttpResult tryPassword(uint16_t port, const std::string& clientId, const std::string& user,
                        const std::string& password, const Headers& extra = {}) {
   Browser b(port);
-  const HttpResult login = b.get("/oauth/authorize?" + formEncode({{"client_id", clientId},
-                                                                   {"response_type", "code"},
-                                                                   {"code_challenge", std::string(43, 'c')},
-                                                                   {"code_challenge_method", "S256"}}));
+  const HttpResult login =
+      b.get("/oauth/authorize?" + formEncode({{"client_id", clientId},
+                                              {"response_type", "code"},
+                                              {"code_challenge", std::string(43, 'c')},
+                                              {"code_challenge_method", "S256"}}));
   EXPECT_EQ(login.status, 200) << login.body.substr(0, 200);
   return b.post("/oauth/login",
                 {{"csrf", hiddenField(login.body, "csrf").value_or("")},
@@ -83,31 +85,35 @@ class OAuthFlow : public ::testing::Test {
   std::string registerClient() { return registerPublicClient(port()); }
 
   std::string authorizePath(const std::string& clientId, const std::string& extra = "") const {
-    return "/oauth/authorize?" + formEncode({{"client_id", clientId},
-                                             {"redirect_uri", kRedirect},
-                                             {"response_type", "code"},
-                                             {"code_challenge", common::base64UrlEncode(common::sha256(kVerifier))},
-                                             {"code_challenge_method", "S256"},
-                                             {"state", "s-1"},
-                                             {"resource", base() + "/mcp"}}) +
+    return "/oauth/authorize?" +
+           formEncode({{"client_id", clientId},
+                       {"redirect_uri", kRedirect},
+                       {"response_type", "code"},
+                       {"code_challenge", common::base64UrlEncode(common::sha256(kVerifier))},
+                       {"code_challenge_method", "S256"},
+                       {"state", "s-1"},
+                       {"resource", base() + "/mcp"}}) +
            extra;
   }
 
   // Sign-in and consent in the pages; returns the code.
-  std::string code(Browser& b, const std::string& clientId, const std::string& password = kPassword) {
+  std::string code(Browser& b, const std::string& clientId,
+                   const std::string& password = kPassword) {
     const HttpResult login = b.get(authorizePath(clientId));
     EXPECT_EQ(login.status, 200) << login.body.substr(0, 300);
     EXPECT_EQ(login.header("X-Frame-Options"), std::string("DENY"));
-    const HttpResult posted = b.post("/oauth/login", {{"csrf", hiddenField(login.body, "csrf").value_or("")},
-                                                      {"flow", hiddenField(login.body, "flow").value_or("")},
-                                                      {"username", "root"},
-                                                      {"password", password}});
+    const HttpResult posted =
+        b.post("/oauth/login", {{"csrf", hiddenField(login.body, "csrf").value_or("")},
+                                {"flow", hiddenField(login.body, "flow").value_or("")},
+                                {"username", "root"},
+                                {"password", password}});
     if (posted.status != 303) return "";
     const HttpResult consent = b.get(posted.header("Location").value_or(""));
     EXPECT_EQ(consent.status, 200) << consent.body.substr(0, 300);
-    const HttpResult approved = b.post("/oauth/consent", {{"csrf", hiddenField(consent.body, "csrf").value_or("")},
-                                                          {"flow", hiddenField(consent.body, "flow").value_or("")},
-                                                          {"decision", "approve"}});
+    const HttpResult approved =
+        b.post("/oauth/consent", {{"csrf", hiddenField(consent.body, "csrf").value_or("")},
+                                  {"flow", hiddenField(consent.body, "flow").value_or("")},
+                                  {"decision", "approve"}});
     EXPECT_EQ(approved.status, 303);
     const std::string location = approved.header("Location").value_or("");
     EXPECT_EQ(location.rfind(kRedirect + "?", 0), 0u) << location;
@@ -118,7 +124,8 @@ class OAuthFlow : public ::testing::Test {
   }
 
   json::ObjectPtr exchange(const std::string& clientId, const std::string& code) {
-    const HttpResult r = request(port(), "POST", "/oauth/token", {{"Content-Type", "application/x-www-form-urlencoded"}},
+    const HttpResult r = request(port(), "POST", "/oauth/token",
+                                 {{"Content-Type", "application/x-www-form-urlencoded"}},
                                  formEncode({{"grant_type", "authorization_code"},
                                              {"code", code},
                                              {"redirect_uri", kRedirect},
@@ -143,7 +150,8 @@ TEST_F(OAuthFlow, SignInConsentTokenAndMcp) {
   const auto tokens = signIn(clientId);
   const std::string access = json::getString(tokens, "access_token").value_or("");
   ASSERT_FALSE(access.empty());
-  const HttpResult who = mcp(port(), access, "tools/call", R"({"name":"whoami","arguments":{}})", "whoami");
+  const HttpResult who =
+      mcp(port(), access, "tools/call", R"({"name":"whoami","arguments":{}})", "whoami");
   ASSERT_EQ(who.status, 200) << who.body;
   EXPECT_NE(who.body.find("root"), std::string::npos) << who.body;
   // The token names this server as issuer and the MCP URL as audience.
@@ -162,10 +170,11 @@ TEST_F(OAuthFlow, TheBuiltInIdentityRefusesAWrongPasswordWithAPage) {
   const std::string clientId = registerClient();
   Browser b(port());
   const HttpResult login = b.get(authorizePath(clientId));
-  const HttpResult posted = b.post("/oauth/login", {{"csrf", hiddenField(login.body, "csrf").value_or("")},
-                                                    {"flow", hiddenField(login.body, "flow").value_or("")},
-                                                    {"username", "root"},
-                                                    {"password", "not the password"}});
+  const HttpResult posted =
+      b.post("/oauth/login", {{"csrf", hiddenField(login.body, "csrf").value_or("")},
+                              {"flow", hiddenField(login.body, "flow").value_or("")},
+                              {"username", "root"},
+                              {"password", "not the password"}});
   EXPECT_EQ(posted.status, 401);
   EXPECT_FALSE(posted.header("Location").has_value());
   EXPECT_NE(posted.body.find("Invalid username or password."), std::string::npos);
@@ -188,8 +197,10 @@ TEST_F(OAuthFlow, RefreshRotatesAndReuseRevokesTheFamily) {
   const std::string clientId = registerClient();
   const auto first = signIn(clientId);
   auto refresh = [&](const std::string& token) {
-    return request(port(), "POST", "/oauth/token", {{"Content-Type", "application/x-www-form-urlencoded"}},
-                   formEncode({{"grant_type", "refresh_token"}, {"refresh_token", token}, {"client_id", clientId}}));
+    return request(
+        port(), "POST", "/oauth/token", {{"Content-Type", "application/x-www-form-urlencoded"}},
+        formEncode(
+            {{"grant_type", "refresh_token"}, {"refresh_token", token}, {"client_id", clientId}}));
   };
   const HttpResult second = refresh(*json::getString(first, "refresh_token"));
   ASSERT_EQ(second.status, 200) << second.body;
@@ -206,7 +217,8 @@ TEST_F(OAuthFlow, RevocationEndpointEndsTheTokensAtOnce) {
   const auto tokens = signIn(clientId);
   const std::string access = *json::getString(tokens, "access_token");
   ASSERT_EQ(mcp(port(), access, "tools/list").status, 200);
-  const HttpResult r = request(port(), "POST", "/oauth/revoke", {{"Content-Type", "application/x-www-form-urlencoded"}},
+  const HttpResult r = request(port(), "POST", "/oauth/revoke",
+                               {{"Content-Type", "application/x-www-form-urlencoded"}},
                                formEncode({{"token", access}, {"client_id", clientId}}));
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(eventually([&] { return mcp(port(), access, "tools/list").status == 401; }));
@@ -242,26 +254,29 @@ TEST_F(OAuthFlow, KeyRotationByAnotherProcessKeepsOldTokensAndPublishesBothKeys)
   const std::string before = *json::getString(signIn(clientId), "access_token");
   const std::string oldKid = *json::getString(oauth::decodeJwt(before)->header, "kid");
   Store store(*gateway_);
-  oauth::KeyRing ring(store.db, oauth::loadSecretKey(gateway_->dataDir() + "/secret.key", false), "ES256",
-                      std::chrono::hours(1));
+  oauth::KeyRing ring(store.db, oauth::loadSecretKey(gateway_->dataDir() + "/secret.key", false),
+                      "ES256", std::chrono::hours(1));
   ring.load();
   const std::string newKid = ring.rotate()->kid();
   auto kids = [&] {
     std::vector<std::string> out;
     const HttpResult r = request(port(), "GET", "/oauth/jwks");
     if (auto keys = json::getArray(object(r.body), "keys")) {
-      for (const auto& k : *keys) out.push_back(json::getString(json::asObject(k), "kid").value_or(""));
+      for (const auto& k : *keys)
+        out.push_back(json::getString(json::asObject(k), "kid").value_or(""));
     }
     return out;
   };
   EXPECT_TRUE(eventually([&] {
     const auto k = kids();
-    return std::find(k.begin(), k.end(), newKid) != k.end() && std::find(k.begin(), k.end(), oldKid) != k.end();
+    return std::find(k.begin(), k.end(), newKid) != k.end() &&
+           std::find(k.begin(), k.end(), oldKid) != k.end();
   })) << "the JWKS does not list both keys";
   // New tokens are signed with the new key; the old token still works.
   EXPECT_TRUE(eventually([&] {
     const auto t = signIn(clientId);
-    return json::getString(oauth::decodeJwt(*json::getString(t, "access_token"))->header, "kid") == newKid;
+    return json::getString(oauth::decodeJwt(*json::getString(t, "access_token"))->header, "kid") ==
+           newKid;
   }));
   EXPECT_EQ(mcp(port(), before, "tools/list").status, 200);
 }
@@ -269,15 +284,17 @@ TEST_F(OAuthFlow, KeyRotationByAnotherProcessKeepsOldTokensAndPublishesBothKeys)
 TEST(OAuthThrottle, ForwardedForFromAnUntrustedPeerCannotDodgeTheAddressThrottle) {
   AuthOptions options;
   options.identityConfig =
-      "{argon2: {time_cost: 1, memory_kib: 8192}, throttle: {account_failures: 1000, address_failures: 3, "
+      "{argon2: {time_cost: 1, memory_kib: 8192}, throttle: {account_failures: 1000, "
+      "address_failures: 3, "
       "window_seconds: 3600}}";
   auto gateway = TestGateway::withAuth(options);
   createAdministrator(*gateway);
   const std::string clientId = registerPublicClient(gateway->port());
   // Three failures for three made-up accounts, each claiming another address.
   for (int i = 0; i < 3; ++i) {
-    const HttpResult r = tryPassword(gateway->port(), clientId, "nobody" + std::to_string(i), "wrong password",
-                                     {{"X-Forwarded-For", "198.51.100." + std::to_string(i)}});
+    const HttpResult r =
+        tryPassword(gateway->port(), clientId, "nobody" + std::to_string(i), "wrong password",
+                    {{"X-Forwarded-For", "198.51.100." + std::to_string(i)}});
     EXPECT_EQ(r.status, 401);
   }
   // The real address is what counts: now even the right password waits.
@@ -291,7 +308,8 @@ TEST(OAuthThrottle, ATrustedProxyPassesTheClientAddressOn) {
   AuthOptions options;
   options.server = "trusted_proxies: [\"127.0.0.1\"]";
   options.identityConfig =
-      "{argon2: {time_cost: 1, memory_kib: 8192}, throttle: {account_failures: 1000, address_failures: 3, "
+      "{argon2: {time_cost: 1, memory_kib: 8192}, throttle: {account_failures: 1000, "
+      "address_failures: 3, "
       "window_seconds: 3600}}";
   auto gateway = TestGateway::withAuth(options);
   createAdministrator(*gateway);

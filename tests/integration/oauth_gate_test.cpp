@@ -34,16 +34,17 @@ class OAuthGate : public ::testing::Test {
 
   // A 2025-era session opened with `token`.
   std::string openSession(const std::string& token) {
-    const HttpResult init =
-        request(port(), "POST", "/mcp", mcpPostHeaders(bearer(token)), http::initializeBody(kLatestLegacy));
+    const HttpResult init = request(port(), "POST", "/mcp", mcpPostHeaders(bearer(token)),
+                                    http::initializeBody(kLatestLegacy));
     EXPECT_EQ(init.status, 200) << init.body;
     const std::string id = init.header("Mcp-Session-Id").value_or("");
-    const HttpResult done =
-        request(port(), "POST", "/mcp", sessionHeaders(id, token), http::rpcNotification("notifications/initialized"));
+    const HttpResult done = request(port(), "POST", "/mcp", sessionHeaders(id, token),
+                                    http::rpcNotification("notifications/initialized"));
     EXPECT_EQ(done.status, 202) << done.body;
     return id;
   }
-  static Headers sessionHeaders(const std::string& id, const std::string& token, Headers extra = {}) {
+  static Headers sessionHeaders(const std::string& id, const std::string& token,
+                                Headers extra = {}) {
     Headers h = mcpPostHeaders({{"Mcp-Session-Id", id}, {"MCP-Protocol-Version", kLatestLegacy}});
     if (!token.empty()) h.emplace_back("Authorization", "Bearer " + token);
     for (auto& e : extra) h.push_back(e);
@@ -58,7 +59,8 @@ class OAuthGate : public ::testing::Test {
     EXPECT_EQ(params.count("resource_metadata") ? params.at("resource_metadata") : "",
               base() + "/.well-known/oauth-protected-resource/mcp")
         << what << ": " << header;
-    EXPECT_EQ(params.count("scope") ? params.at("scope") : "", "tools:read tools:call resources:read prompts:read")
+    EXPECT_EQ(params.count("scope") ? params.at("scope") : "",
+              "tools:read tools:call resources:read prompts:read")
         << what;
     if (error.empty()) {
       // RFC 6750 3.1: no error code when no credentials were sent.
@@ -84,16 +86,21 @@ int OAuthGate::counter_ = 0;
 // ---- 401 -------------------------------------------------------------------------------------
 
 TEST_F(OAuthGate, EveryMcpEntryPointChallengesWithoutAToken) {
-  expectChallenge(request(port(), "POST", "/mcp", http::modernHeaders("tools/list"), http::modernRequest("1", "tools/list")),
+  expectChallenge(request(port(), "POST", "/mcp", http::modernHeaders("tools/list"),
+                          http::modernRequest("1", "tools/list")),
                   "", "modern POST");
-  expectChallenge(request(port(), "POST", "/mcp", mcpPostHeaders(), http::initializeBody(kLatestLegacy)), "",
-                  "initialize");
+  expectChallenge(
+      request(port(), "POST", "/mcp", mcpPostHeaders(), http::initializeBody(kLatestLegacy)), "",
+      "initialize");
   expectChallenge(request(port(), "GET", "/mcp",
-                          {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", "0123456789abcdef"},
+                          {{"Accept", "text/event-stream"},
+                           {"Mcp-Session-Id", "0123456789abcdef"},
                            {"MCP-Protocol-Version", kLatestLegacy}}),
                   "", "GET stream");
-  expectChallenge(request(port(), "DELETE", "/mcp", {{"Mcp-Session-Id", "0123456789abcdef"}}), "", "DELETE");
-  expectChallenge(request(port(), "GET", "/sse", {{"Accept", "text/event-stream"}}), "", "GET /sse");
+  expectChallenge(request(port(), "DELETE", "/mcp", {{"Mcp-Session-Id", "0123456789abcdef"}}), "",
+                  "DELETE");
+  expectChallenge(request(port(), "GET", "/sse", {{"Accept", "text/event-stream"}}), "",
+                  "GET /sse");
   expectChallenge(request(port(), "POST", "/messages?sessionId=0123456789abcdef",
                           {{"Content-Type", "application/json"}}, rpcRequest("1", "ping")),
                   "", "POST /messages");
@@ -107,13 +114,17 @@ TEST_F(OAuthGate, ABrowserClientCanReadTheChallenge) {
   const HttpResult r = request(port(), "POST", "/mcp", h, http::modernRequest("1", "tools/list"));
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.header("Access-Control-Allow-Origin"), base());
-  EXPECT_NE(r.header("Access-Control-Expose-Headers").value_or("").find("WWW-Authenticate"), std::string::npos);
+  EXPECT_NE(r.header("Access-Control-Expose-Headers").value_or("").find("WWW-Authenticate"),
+            std::string::npos);
   // A preflight lets it send the Authorization header.
-  const HttpResult preflight = request(port(), "OPTIONS", "/mcp",
-                                       {{"Origin", base()}, {"Access-Control-Request-Method", "POST"},
-                                        {"Access-Control-Request-Headers", "authorization, content-type"}});
+  const HttpResult preflight =
+      request(port(), "OPTIONS", "/mcp",
+              {{"Origin", base()},
+               {"Access-Control-Request-Method", "POST"},
+               {"Access-Control-Request-Headers", "authorization, content-type"}});
   EXPECT_EQ(preflight.status, 204);
-  EXPECT_NE(common::toLower(preflight.header("Access-Control-Allow-Headers").value_or("")).find("authorization"),
+  EXPECT_NE(common::toLower(preflight.header("Access-Control-Allow-Headers").value_or(""))
+                .find("authorization"),
             std::string::npos);
 }
 
@@ -127,8 +138,10 @@ TEST_F(OAuthGate, AnInvalidTokenIsChallengedWithInvalidToken) {
   for (const auto& [what, authorization] : cases) {
     Headers h = http::modernHeaders("tools/list");
     h.emplace_back("Authorization", authorization);
-    expectChallenge(request(port(), "POST", "/mcp", h, http::modernRequest("1", "tools/list")), "invalid_token", what);
-    expectChallenge(request(port(), "GET", "/sse", {{"Accept", "text/event-stream"}, {"Authorization", authorization}}),
+    expectChallenge(request(port(), "POST", "/mcp", h, http::modernRequest("1", "tools/list")),
+                    "invalid_token", what);
+    expectChallenge(request(port(), "GET", "/sse",
+                            {{"Accept", "text/event-stream"}, {"Authorization", authorization}}),
                     "invalid_token", what + " on /sse");
   }
 }
@@ -146,7 +159,8 @@ TEST_F(OAuthGate, TheErrorDescriptionNeverEchoesTheToken) {
 TEST_F(OAuthGate, AnApiTokenIsAcceptedAndIdentifiesItsUser) {
   const HttpResult list = mcp(port(), aliceToken_, "tools/list");
   ASSERT_EQ(list.status, 200) << list.body;
-  const HttpResult who = mcp(port(), aliceToken_, "tools/call", R"({"name":"whoami","arguments":{}})", "whoami");
+  const HttpResult who =
+      mcp(port(), aliceToken_, "tools/call", R"({"name":"whoami","arguments":{}})", "whoami");
   ASSERT_EQ(who.status, 200) << who.body;
   EXPECT_NE(who.body.find(alice_.username), std::string::npos) << who.body;
   EXPECT_EQ(who.body.find(bob_.username), std::string::npos) << who.body;
@@ -155,7 +169,8 @@ TEST_F(OAuthGate, AnApiTokenIsAcceptedAndIdentifiesItsUser) {
 TEST_F(OAuthGate, MissingScopesAre403NamingEveryScopeNeeded) {
   const std::string readOnly = store_->apiToken(alice_, "tools:read");
   ASSERT_EQ(mcp(port(), readOnly, "tools/list").status, 200);
-  const HttpResult call = mcp(port(), readOnly, "tools/call", R"({"name":"whoami","arguments":{}})", "whoami");
+  const HttpResult call =
+      mcp(port(), readOnly, "tools/call", R"({"name":"whoami","arguments":{}})", "whoami");
   EXPECT_EQ(call.status, 403) << call.body;
   auto params = challengeParams(call.header("WWW-Authenticate").value_or(""));
   EXPECT_EQ(params["scheme"], "Bearer");
@@ -164,12 +179,16 @@ TEST_F(OAuthGate, MissingScopesAre403NamingEveryScopeNeeded) {
   EXPECT_EQ(params["scope"], "tools:read tools:call");
   EXPECT_EQ(params["resource_metadata"], base() + "/.well-known/oauth-protected-resource/mcp");
 
-  const HttpResult read = mcp(port(), readOnly, "resources/read", R"({"uri":"demo://readme"})", "demo://readme");
+  const HttpResult read =
+      mcp(port(), readOnly, "resources/read", R"({"uri":"demo://readme"})", "demo://readme");
   EXPECT_EQ(read.status, 403);
-  EXPECT_EQ(challengeParams(read.header("WWW-Authenticate").value_or(""))["scope"], "tools:read resources:read");
-  const HttpResult prompt = mcp(port(), readOnly, "prompts/get", R"({"name":"demo_greeting"})", "demo_greeting");
+  EXPECT_EQ(challengeParams(read.header("WWW-Authenticate").value_or(""))["scope"],
+            "tools:read resources:read");
+  const HttpResult prompt =
+      mcp(port(), readOnly, "prompts/get", R"({"name":"demo_greeting"})", "demo_greeting");
   EXPECT_EQ(prompt.status, 403);
-  EXPECT_EQ(challengeParams(prompt.header("WWW-Authenticate").value_or(""))["scope"], "tools:read prompts:read");
+  EXPECT_EQ(challengeParams(prompt.header("WWW-Authenticate").value_or(""))["scope"],
+            "tools:read prompts:read");
 }
 
 TEST_F(OAuthGate, ABatchNeedingSeveralScopesNamesThemAll) {
@@ -180,10 +199,13 @@ TEST_F(OAuthGate, ABatchNeedingSeveralScopesNamesThemAll) {
   const std::string id = init.header("Mcp-Session-Id").value_or("");
   Headers h = mcpPostHeaders({{"Mcp-Session-Id", id}});
   h.emplace_back("Authorization", "Bearer " + readOnly);
-  ASSERT_EQ(request(port(), "POST", "/mcp", h, http::rpcNotification("notifications/initialized")).status, 202);
-  const std::string batch = "[" + rpcRequest("1", "tools/call", R"({"name":"whoami","arguments":{}})") + "," +
-                            rpcRequest("2", "resources/read", R"({"uri":"demo://readme"})") + "," +
-                            rpcRequest("3", "tools/list") + "]";
+  ASSERT_EQ(
+      request(port(), "POST", "/mcp", h, http::rpcNotification("notifications/initialized")).status,
+      202);
+  const std::string batch = "[" +
+                            rpcRequest("1", "tools/call", R"({"name":"whoami","arguments":{}})") +
+                            "," + rpcRequest("2", "resources/read", R"({"uri":"demo://readme"})") +
+                            "," + rpcRequest("3", "tools/list") + "]";
   const HttpResult r = request(port(), "POST", "/mcp", h, batch);
   EXPECT_EQ(r.status, 403) << r.body;
   const auto params = challengeParams(r.header("WWW-Authenticate").value_or(""));
@@ -199,10 +221,12 @@ TEST_F(OAuthGate, LegacyMessagesAreScopeCheckedToo) {
   ASSERT_EQ(sse.status(), 200);
   const auto endpoint = sse.next(10s);
   ASSERT_TRUE(endpoint.has_value());
-  const HttpResult r = request(port(), "POST", endpoint->data, bearer(readOnly, {{"Content-Type", "application/json"}}),
-                               rpcRequest("1", "tools/call", R"({"name":"whoami","arguments":{}})"));
+  const HttpResult r = request(
+      port(), "POST", endpoint->data, bearer(readOnly, {{"Content-Type", "application/json"}}),
+      rpcRequest("1", "tools/call", R"({"name":"whoami","arguments":{}})"));
   EXPECT_EQ(r.status, 403) << r.body;
-  EXPECT_EQ(challengeParams(r.header("WWW-Authenticate").value_or(""))["error"], "insufficient_scope");
+  EXPECT_EQ(challengeParams(r.header("WWW-Authenticate").value_or(""))["error"],
+            "insufficient_scope");
 }
 
 // ---- sessions belong to their user -------------------------------------------------------------
@@ -211,18 +235,23 @@ TEST_F(OAuthGate, ASessionIsNotFoundForAnotherUsersToken) {
   const std::string id = openSession(aliceToken_);
   ASSERT_FALSE(id.empty());
   // Alice can use it.
-  EXPECT_EQ(request(port(), "POST", "/mcp", sessionHeaders(id, aliceToken_), toolsList()).status, 200);
+  EXPECT_EQ(request(port(), "POST", "/mcp", sessionHeaders(id, aliceToken_), toolsList()).status,
+            200);
   // Bob cannot: not 403, which would confirm it exists.
-  const HttpResult post = request(port(), "POST", "/mcp", sessionHeaders(id, bobToken_), toolsList());
+  const HttpResult post =
+      request(port(), "POST", "/mcp", sessionHeaders(id, bobToken_), toolsList());
   EXPECT_EQ(post.status, 404) << post.body;
   const HttpResult get = request(port(), "GET", "/mcp",
-                                 bearer(bobToken_, {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", id},
+                                 bearer(bobToken_, {{"Accept", "text/event-stream"},
+                                                    {"Mcp-Session-Id", id},
                                                     {"MCP-Protocol-Version", kLatestLegacy}}));
   EXPECT_EQ(get.status, 404) << get.body;
-  const HttpResult del = request(port(), "DELETE", "/mcp", bearer(bobToken_, {{"Mcp-Session-Id", id}}));
+  const HttpResult del =
+      request(port(), "DELETE", "/mcp", bearer(bobToken_, {{"Mcp-Session-Id", id}}));
   EXPECT_EQ(del.status, 404) << del.body;
   // Still alive for Alice after all that.
-  EXPECT_EQ(request(port(), "POST", "/mcp", sessionHeaders(id, aliceToken_), toolsList()).status, 200);
+  EXPECT_EQ(request(port(), "POST", "/mcp", sessionHeaders(id, aliceToken_), toolsList()).status,
+            200);
   // Without a token at all: the challenge, not the session.
   EXPECT_EQ(request(port(), "POST", "/mcp", sessionHeaders(id, ""), toolsList()).status, 401);
 }
@@ -232,8 +261,9 @@ TEST_F(OAuthGate, ALegacySseSessionIsNotFoundForAnotherUsersToken) {
   ASSERT_EQ(sse.status(), 200);
   const auto endpoint = sse.next(10s);
   ASSERT_TRUE(endpoint.has_value());
-  const HttpResult bob = request(port(), "POST", endpoint->data, bearer(bobToken_, {{"Content-Type", "application/json"}}),
-                                 rpcRequest("1", "ping"));
+  const HttpResult bob =
+      request(port(), "POST", endpoint->data,
+              bearer(bobToken_, {{"Content-Type", "application/json"}}), rpcRequest("1", "ping"));
   EXPECT_EQ(bob.status, 404) << bob.body;
   const HttpResult alice = request(port(), "POST", endpoint->data,
                                    bearer(aliceToken_, {{"Content-Type", "application/json"}}),
@@ -249,7 +279,8 @@ TEST_F(OAuthGate, TwoTokensOfOneUserShareNothingAcrossClients) {
   EXPECT_EQ(request(port(), "POST", "/mcp", sessionHeaders(id, second), toolsList()).status, 404);
 }
 
-// ---- revocation through the change log -----------------------------------------------------------
+// ---- revocation through the change log
+// -----------------------------------------------------------
 
 TEST_F(OAuthGate, ARevokedApiTokenStopsWorkingWithoutARestart) {
   std::string id;

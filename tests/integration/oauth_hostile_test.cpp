@@ -11,12 +11,21 @@
 namespace portcullis::testing::oauth_it {
 namespace {
 
-const std::vector<std::string> kEndpoints{
-    "/oauth/authorize",  "/oauth/login",      "/oauth/login/link", "/oauth/consent",
-    "/oauth/token",      "/oauth/revoke",     "/oauth/introspect", "/oauth/register",
-    "/oauth/register/pc_x", "/oauth/jwks",   "/setup",           "/.well-known/oauth-protected-resource",
-    "/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server",
-    "/.well-known/openid-configuration"};
+const std::vector<std::string> kEndpoints{"/oauth/authorize",
+                                          "/oauth/login",
+                                          "/oauth/login/link",
+                                          "/oauth/consent",
+                                          "/oauth/token",
+                                          "/oauth/revoke",
+                                          "/oauth/introspect",
+                                          "/oauth/register",
+                                          "/oauth/register/pc_x",
+                                          "/oauth/jwks",
+                                          "/setup",
+                                          "/.well-known/oauth-protected-resource",
+                                          "/.well-known/oauth-protected-resource/mcp",
+                                          "/.well-known/oauth-authorization-server",
+                                          "/.well-known/openid-configuration"};
 
 class OAuthHostile : public ::testing::Test {
  protected:
@@ -44,7 +53,8 @@ class OAuthHostile : public ::testing::Test {
         ADD_FAILURE() << what << ": not JSON: " << r.body.substr(0, 200);
         return;
       }
-      EXPECT_TRUE(json::getString(o, "error").has_value() || o->has("error")) << what << ": " << r.body;
+      EXPECT_TRUE(json::getString(o, "error").has_value() || o->has("error"))
+          << what << ": " << r.body;
     } else if (common::startsWith(type, "text/html")) {
       EXPECT_NE(r.body.find("<h1>"), std::string::npos) << what;
     } else if (r.status != 405 && r.status != 413 && r.status != 404) {
@@ -62,8 +72,8 @@ TestGateway* OAuthHostile::gateway_ = nullptr;
 
 TEST_F(OAuthHostile, BadPercentEncodingInTheQuery) {
   for (const auto& path : kEndpoints) {
-    for (const std::string& query : std::vector<std::string>{"?client_id=%", "?client_id=%zz", "?a=%4", "?%=%",
-                                                             "?client_id=a%00b"}) {
+    for (const std::string& query : std::vector<std::string>{"?client_id=%", "?client_id=%zz",
+                                                             "?a=%4", "?%=%", "?client_id=a%00b"}) {
       expectClearError(request(port(), "GET", path + query), path + query);
     }
   }
@@ -74,7 +84,9 @@ TEST_F(OAuthHostile, BadBodiesOfEveryKind) {
   const std::vector<std::pair<std::string, std::string>> bodies{
       {"bad percent", "grant_type=%zz&client_id=%"},
       {"truncated percent", "token=abc%2"},
-      {"duplicates", "grant_type=authorization_code&grant_type=refresh_token&client_id=a&client_id=b&token=x&token=y"},
+      {"duplicates",
+       "grant_type=authorization_code&grant_type=refresh_token&client_id=a&client_id=b&token=x&"
+       "token=y"},
       {"nul", std::string("client_id=a\0b&token=\0", 21)},
       {"encoded nul", "client_id=a%00b&token=%00"},
       {"non-utf8", "client_id=\xff\xfe&token=\xc3\x28&username=\xed\xa0\x80"},
@@ -85,8 +97,9 @@ TEST_F(OAuthHostile, BadBodiesOfEveryKind) {
   };
   for (const auto& path : kEndpoints) {
     for (const auto& [what, body] : bodies) {
-      for (const std::string& type : std::vector<std::string>{"application/x-www-form-urlencoded", "application/json",
-                                                              "text/plain", "multipart/form-data; boundary=x", ""}) {
+      for (const std::string& type :
+           std::vector<std::string>{"application/x-www-form-urlencoded", "application/json",
+                                    "text/plain", "multipart/form-data; boundary=x", ""}) {
         Headers h;
         if (!type.empty()) h.emplace_back("Content-Type", type);
         for (const std::string& method : std::vector<std::string>{"POST", "PUT"}) {
@@ -106,22 +119,26 @@ TEST_F(OAuthHostile, BadBodiesOfEveryKind) {
 }
 
 TEST_F(OAuthHostile, HugeBodiesAreRefusedWithoutBeingRead) {
-  for (const auto& path : std::vector<std::string>{"/oauth/token", "/oauth/register", "/oauth/login", "/oauth/revoke"}) {
+  for (const auto& path : std::vector<std::string>{"/oauth/token", "/oauth/register",
+                                                   "/oauth/login", "/oauth/revoke"}) {
     // Declared size over the limit.
-    const std::string raw = "POST " + path +
-                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                            "Content-Length: 10000000\r\n\r\n" +
-                            std::string(70'000, 'a');
+    const std::string raw =
+        "POST " + path +
+        " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "Content-Length: 10000000\r\n\r\n" +
+        std::string(70'000, 'a');
     const std::string answer = rawExchange(port(), raw, std::chrono::seconds(20));
     EXPECT_NE(answer.find(" 413 "), std::string::npos) << path << ": " << answer.substr(0, 200);
     // Chunked, growing past the limit.
-    std::string chunked = "POST " + path +
-                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                          "Transfer-Encoding: chunked\r\n\r\n";
+    std::string chunked =
+        "POST " + path +
+        " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n";
     for (int i = 0; i < 20; ++i) chunked += "2000\r\n" + std::string(0x2000, 'b') + "\r\n";
     chunked += "0\r\n\r\n";
     const std::string chunkedAnswer = rawExchange(port(), chunked, std::chrono::seconds(20));
-    EXPECT_NE(chunkedAnswer.find(" 413 "), std::string::npos) << path << ": " << chunkedAnswer.substr(0, 200);
+    EXPECT_NE(chunkedAnswer.find(" 413 "), std::string::npos)
+        << path << ": " << chunkedAnswer.substr(0, 200);
   }
   expectAlive();
 }
@@ -130,7 +147,8 @@ TEST_F(OAuthHostile, RegistrationBodiesOverTheRegistrationLimit) {
   // Under the server's body limit but over auth.max_registration_bytes.
   const std::string body = R"J({"redirect_uris":["https://app.example/cb"],"client_name":")J" +
                            std::string(40'000, 'n') + "\"}";
-  const HttpResult r = request(port(), "POST", "/oauth/register", {{"Content-Type", "application/json"}}, body);
+  const HttpResult r =
+      request(port(), "POST", "/oauth/register", {{"Content-Type", "application/json"}}, body);
   expectClearError(r, "big registration");
   EXPECT_EQ(json::getString(object(r.body), "error"), std::string("invalid_client_metadata"));
 }
@@ -149,7 +167,8 @@ TEST_F(OAuthHostile, HostileHeaders) {
     for (const auto& headers : headerSets) {
       Headers h = headers;
       h.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-      const HttpResult r = request(port(), "POST", path, h, "client_id=x&token=y&grant_type=client_credentials");
+      const HttpResult r =
+          request(port(), "POST", path, h, "client_id=x&token=y&grant_type=client_credentials");
       if (r.status >= 400) expectClearError(r, path);
     }
   }
@@ -158,7 +177,8 @@ TEST_F(OAuthHostile, HostileHeaders) {
 
 TEST_F(OAuthHostile, OddMethods) {
   for (const auto& path : kEndpoints) {
-    for (const std::string& method : std::vector<std::string>{"PATCH", "DELETE", "TRACE", "PUT", "HEAD"}) {
+    for (const std::string& method :
+         std::vector<std::string>{"PATCH", "DELETE", "TRACE", "PUT", "HEAD"}) {
       const HttpResult r = request(port(), method, path);
       if (method == "HEAD" && r.status < 400) continue;  // metadata and pages answer HEAD
       if (path == "/oauth/register/pc_x" && (method == "DELETE" || method == "PUT")) {

@@ -40,7 +40,8 @@ TEST(OAuthMetadata, WithoutPublicUrlTheResourceIsTheUrlTheClientUsed) {
   EXPECT_EQ(issuerOf(gateway->port()), base);
   EXPECT_EQ(challengeMetadata(gateway->port()), base + "/.well-known/oauth-protected-resource/mcp");
   // The metadata the challenge names is served, and names the same resource.
-  const HttpResult meta = request(gateway->port(), "GET", "/.well-known/oauth-protected-resource/mcp");
+  const HttpResult meta =
+      request(gateway->port(), "GET", "/.well-known/oauth-protected-resource/mcp");
   const auto servers = json::getArray(object(meta.body), "authorization_servers");
   ASSERT_TRUE(servers && servers->size() == 1);
   EXPECT_EQ(servers->getElement<std::string>(0), base);
@@ -54,7 +55,8 @@ TEST(OAuthMetadata, ForwardedHeadersFromAnUntrustedPeerAreIgnored) {
   const std::string base = "http://127.0.0.1:" + std::to_string(gateway->port());
   EXPECT_EQ(resourceOf(gateway->port(), kForwarded), base + "/mcp");
   EXPECT_EQ(issuerOf(gateway->port(), kForwarded), base);
-  EXPECT_EQ(challengeMetadata(gateway->port(), kForwarded), base + "/.well-known/oauth-protected-resource/mcp");
+  EXPECT_EQ(challengeMetadata(gateway->port(), kForwarded),
+            base + "/.well-known/oauth-protected-resource/mcp");
 }
 
 TEST(OAuthMetadata, ForwardedHeadersFromATrustedProxyAreHonoured) {
@@ -66,10 +68,11 @@ TEST(OAuthMetadata, ForwardedHeadersFromATrustedProxyAreHonoured) {
   EXPECT_EQ(challengeMetadata(gateway->port(), kForwarded),
             "https://mcp.example.com/.well-known/oauth-protected-resource/mcp");
   // Without the headers, still the request's own URL.
-  EXPECT_EQ(resourceOf(gateway->port()), "http://127.0.0.1:" + std::to_string(gateway->port()) + "/mcp");
+  EXPECT_EQ(resourceOf(gateway->port()),
+            "http://127.0.0.1:" + std::to_string(gateway->port()) + "/mcp");
   // A forwarded host that is not a host name is not believed.
-  const std::string odd =
-      resourceOf(gateway->port(), {{"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "evil.example/x?y"}});
+  const std::string odd = resourceOf(
+      gateway->port(), {{"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "evil.example/x?y"}});
   EXPECT_EQ(odd.find("evil"), std::string::npos) << odd;
 }
 
@@ -78,10 +81,12 @@ TEST(OAuthMetadata, APublicUrlWinsOverEverything) {
   options.server = "public_url: \"https://mcp.example.com\"\ntrusted_proxies: [\"127.0.0.1\"]";
   auto gateway = TestGateway::withAuth(options);
   EXPECT_EQ(resourceOf(gateway->port()), "https://mcp.example.com/mcp");
-  EXPECT_EQ(resourceOf(gateway->port(), {{"X-Forwarded-Proto", "http"}, {"X-Forwarded-Host", "other.example"}}),
+  EXPECT_EQ(resourceOf(gateway->port(),
+                       {{"X-Forwarded-Proto", "http"}, {"X-Forwarded-Host", "other.example"}}),
             "https://mcp.example.com/mcp");
   EXPECT_EQ(issuerOf(gateway->port()), "https://mcp.example.com");
-  EXPECT_EQ(challengeMetadata(gateway->port()), "https://mcp.example.com/.well-known/oauth-protected-resource/mcp");
+  EXPECT_EQ(challengeMetadata(gateway->port()),
+            "https://mcp.example.com/.well-known/oauth-protected-resource/mcp");
 }
 
 TEST(OAuthMetadata, APublicUrlWithATrailingSlashGivesTheSameResource) {
@@ -97,10 +102,12 @@ TEST(OAuthMetadata, ACustomMcpPathIsTheResource) {
   options.server = "mcp_path: /tools/mcp";
   auto gateway = TestGateway::withAuth(options);
   const std::string base = "http://127.0.0.1:" + std::to_string(gateway->port());
-  const HttpResult r = request(gateway->port(), "GET", "/.well-known/oauth-protected-resource/tools/mcp");
+  const HttpResult r =
+      request(gateway->port(), "GET", "/.well-known/oauth-protected-resource/tools/mcp");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::getString(object(r.body), "resource"), base + "/tools/mcp");
-  EXPECT_EQ(request(gateway->port(), "GET", "/.well-known/oauth-protected-resource/mcp").status, 404);
+  EXPECT_EQ(request(gateway->port(), "GET", "/.well-known/oauth-protected-resource/mcp").status,
+            404);
 }
 
 TEST(OAuthMetadata, ForeignHostNamesAreRefusedOnALoopbackBind) {
@@ -108,22 +115,26 @@ TEST(OAuthMetadata, ForeignHostNamesAreRefusedOnALoopbackBind) {
   // not read the metadata, register clients or get tokens, nor learn an
   // issuer built from its own name.
   auto gateway = TestGateway::withAuth();
-  for (const std::string& path : std::vector<std::string>{"/.well-known/oauth-protected-resource/mcp",
-                                                          "/.well-known/oauth-authorization-server", "/oauth/jwks",
-                                                          "/oauth/authorize?client_id=x"}) {
+  for (const std::string& path : std::vector<std::string>{
+           "/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server",
+           "/oauth/jwks", "/oauth/authorize?client_id=x"}) {
     const HttpResult r = request(gateway->port(), "GET", path, {{"Host", "evil.example"}});
     EXPECT_EQ(r.status, 403) << path;
     EXPECT_EQ(r.body.find("\"issuer\""), std::string::npos) << path;
   }
-  const HttpResult reg = request(gateway->port(), "POST", "/oauth/register",
-                                 {{"Host", "evil.example:80"}, {"Content-Type", "application/json"}},
-                                 R"J({"redirect_uris":["https://evil.example/cb"]})J");
+  const HttpResult reg =
+      request(gateway->port(), "POST", "/oauth/register",
+              {{"Host", "evil.example:80"}, {"Content-Type", "application/json"}},
+              R"J({"redirect_uris":["https://evil.example/cb"]})J");
   EXPECT_EQ(reg.status, 403);
-  const HttpResult mcpPost = request(gateway->port(), "POST", "/mcp", [] {
-    Headers h = http::modernHeaders("tools/list");
-    h.emplace_back("Host", "evil.example");
-    return h;
-  }(), http::modernRequest("1", "tools/list"));
+  const HttpResult mcpPost = request(
+      gateway->port(), "POST", "/mcp",
+      [] {
+        Headers h = http::modernHeaders("tools/list");
+        h.emplace_back("Host", "evil.example");
+        return h;
+      }(),
+      http::modernRequest("1", "tools/list"));
   EXPECT_EQ(mcpPost.status, 403);
 }
 
@@ -144,16 +155,20 @@ TestGateway* OAuthCors::gateway_ = nullptr;
 TEST_F(OAuthCors, PreflightsOfCrossOriginEndpointsAreAnswered) {
   for (const std::string& path : std::vector<std::string>{
            "/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server",
-           "/.well-known/openid-configuration", "/oauth/token", "/oauth/register", "/oauth/jwks", "/oauth/revoke"}) {
-    const HttpResult r = request(port(), "OPTIONS", path,
-                                 {{"Origin", "https://claude.ai"}, {"Access-Control-Request-Method", "POST"},
-                                  {"Access-Control-Request-Headers", "authorization, content-type"}});
+           "/.well-known/openid-configuration", "/oauth/token", "/oauth/register", "/oauth/jwks",
+           "/oauth/revoke"}) {
+    const HttpResult r =
+        request(port(), "OPTIONS", path,
+                {{"Origin", "https://claude.ai"},
+                 {"Access-Control-Request-Method", "POST"},
+                 {"Access-Control-Request-Headers", "authorization, content-type"}});
     EXPECT_EQ(r.status, 204) << path;
     EXPECT_EQ(r.header("Access-Control-Allow-Origin"), std::string("*")) << path;
     const std::string methods = r.header("Access-Control-Allow-Methods").value_or("");
     EXPECT_NE(methods.find("POST"), std::string::npos) << path;
     EXPECT_NE(methods.find("GET"), std::string::npos) << path;
-    const std::string headers = common::toLower(r.header("Access-Control-Allow-Headers").value_or(""));
+    const std::string headers =
+        common::toLower(r.header("Access-Control-Allow-Headers").value_or(""));
     EXPECT_NE(headers.find("authorization"), std::string::npos) << path;
     EXPECT_NE(headers.find("content-type"), std::string::npos) << path;
     // No credentials are involved, so "*" must not come with Allow-Credentials.
@@ -162,24 +177,28 @@ TEST_F(OAuthCors, PreflightsOfCrossOriginEndpointsAreAnswered) {
 }
 
 TEST_F(OAuthCors, ResponsesOfCrossOriginEndpointsCarryCors) {
-  const HttpResult meta = request(port(), "GET", "/.well-known/oauth-authorization-server", {{"Origin", "https://a.example"}});
+  const HttpResult meta = request(port(), "GET", "/.well-known/oauth-authorization-server",
+                                  {{"Origin", "https://a.example"}});
   EXPECT_EQ(meta.header("Access-Control-Allow-Origin"), std::string("*"));
   // Errors too, so a browser client can read why.
-  const HttpResult token = request(port(), "POST", "/oauth/token",
-                                   {{"Origin", "https://a.example"}, {"Content-Type", "application/x-www-form-urlencoded"}},
-                                   "grant_type=nope&client_id=x");
+  const HttpResult token = request(
+      port(), "POST", "/oauth/token",
+      {{"Origin", "https://a.example"}, {"Content-Type", "application/x-www-form-urlencoded"}},
+      "grant_type=nope&client_id=x");
   EXPECT_GE(token.status, 400);
   EXPECT_EQ(token.header("Access-Control-Allow-Origin"), std::string("*"));
-  EXPECT_NE(token.header("Access-Control-Expose-Headers").value_or("").find("WWW-Authenticate"), std::string::npos);
-  const HttpResult reg = request(port(), "POST", "/oauth/register",
-                                 {{"Origin", "https://a.example"}, {"Content-Type", "application/json"}}, "{}");
+  EXPECT_NE(token.header("Access-Control-Expose-Headers").value_or("").find("WWW-Authenticate"),
+            std::string::npos);
+  const HttpResult reg =
+      request(port(), "POST", "/oauth/register",
+              {{"Origin", "https://a.example"}, {"Content-Type", "application/json"}}, "{}");
   EXPECT_EQ(reg.status, 400);
   EXPECT_EQ(reg.header("Access-Control-Allow-Origin"), std::string("*"));
 }
 
 TEST_F(OAuthCors, TheHtmlPagesGetNoCors) {
-  for (const std::string& path : std::vector<std::string>{"/oauth/authorize?client_id=x", "/oauth/login",
-                                                          "/oauth/consent", "/setup"}) {
+  for (const std::string& path : std::vector<std::string>{
+           "/oauth/authorize?client_id=x", "/oauth/login", "/oauth/consent", "/setup"}) {
     const HttpResult get = request(port(), "GET", path, {{"Origin", "https://evil.example"}});
     EXPECT_FALSE(get.header("Access-Control-Allow-Origin").has_value()) << path;
     const HttpResult preflight =

@@ -34,7 +34,10 @@ namespace json = common::json;
 class Store {
  public:
   explicit Store(const TestGateway& gateway)
-      : db(storage::StorageOptions{gateway.dataDir() + "/portcullis.db"}), users(db), apiTokens(db), grants(db) {}
+      : db(storage::StorageOptions{gateway.dataDir() + "/portcullis.db"}),
+        users(db),
+        apiTokens(db),
+        grants(db) {}
 
   oauth::User user(const std::string& name, const std::string& role = "member") {
     return users.create(name, name + "@example.com", role, "builtin");
@@ -65,7 +68,8 @@ inline std::map<std::string, std::string> challengeParams(const std::string& hea
   const size_t space = header.find(' ');
   out["scheme"] = header.substr(0, space);
   const std::regex re(R"re(([A-Za-z_]+)="([^"]*)")re");
-  for (auto it = std::sregex_iterator(header.begin(), header.end(), re); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(header.begin(), header.end(), re);
+       it != std::sregex_iterator(); ++it) {
     out[(*it)[1].str()] = (*it)[2].str();
   }
   return out;
@@ -83,11 +87,14 @@ bool eventually(F condition, std::chrono::milliseconds bound = 15s) {
   return condition();
 }
 
-inline std::string toolsList(const std::string& id = "1") { return http::rpcRequest(id, "tools/list"); }
+inline std::string toolsList(const std::string& id = "1") {
+  return http::rpcRequest(id, "tools/list");
+}
 
 // A modern (stateless) MCP request with a bearer token.
 inline HttpResult mcp(uint16_t port, const std::string& token, const std::string& method,
-                      const std::string& params = "{}", const std::optional<std::string>& name = std::nullopt) {
+                      const std::string& params = "{}",
+                      const std::optional<std::string>& name = std::nullopt) {
   Headers headers = http::modernHeaders(method, name);
   if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
   return request(port, "POST", "/mcp", headers, http::modernRequest("1", method, params));
@@ -95,7 +102,8 @@ inline HttpResult mcp(uint16_t port, const std::string& token, const std::string
 
 inline std::string formEncode(const oauth::Pairs& pairs) {
   std::string out;
-  for (const auto& [n, v] : pairs) out += (out.empty() ? "" : "&") + oauth::formEncode(n) + "=" + oauth::formEncode(v);
+  for (const auto& [n, v] : pairs)
+    out += (out.empty() ? "" : "&") + oauth::formEncode(n) + "=" + oauth::formEncode(v);
   return out;
 }
 
@@ -136,7 +144,8 @@ class Browser {
   std::vector<std::string> setCookies;
 
  private:
-  HttpResult send(const std::string& method, const std::string& path, Headers headers, const std::string& body) {
+  HttpResult send(const std::string& method, const std::string& path, Headers headers,
+                  const std::string& body) {
     std::string cookie;
     for (const auto& [n, v] : cookies) cookie += (cookie.empty() ? "" : "; ") + n + "=" + v;
     if (!cookie.empty()) headers.emplace_back("Cookie", cookie);

@@ -18,8 +18,9 @@ namespace json = common::json;
 class IdentityAdapterTest : public ::testing::Test {
  protected:
   std::shared_ptr<oauth::IdentityProvider> load(const std::string& mode) {
-    const std::string yaml = "logging:\n  level: fatal\nplugins:\n  - name: odd\n    kind: identity\n    library: \"" +
-                             std::string(PORTCULLIS_MISBEHAVING_IDENTITY) + "\"\n    config: {mode: " + mode + "}\n";
+    const std::string yaml =
+        "logging:\n  level: fatal\nplugins:\n  - name: odd\n    kind: identity\n    library: \"" +
+        std::string(PORTCULLIS_MISBEHAVING_IDENTITY) + "\"\n    config: {mode: " + mode + "}\n";
     config_ = config::loadConfigText(yaml, "<adapter test>");
     host_ = std::make_unique<plugin_host::PluginHost>(config_.pluginDirs, nullptr);
     auto identity = host_->loadAll(config_).identity("odd");
@@ -50,7 +51,8 @@ TEST_F(IdentityAdapterTest, ExceptionsBecomeAGenericRefusal) {
   ASSERT_TRUE(p);
   const auto r = signIn(*p);
   EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.message.find("hunter2"), std::string::npos) << "an internal error reached the page: " << r.message;
+  EXPECT_EQ(r.message.find("hunter2"), std::string::npos)
+      << "an internal error reached the page: " << r.message;
   EXPECT_FALSE(r.message.empty());
   const std::string form = p->loginForm(json::makeObject());
   EXPECT_EQ(form.find("internal detail"), std::string::npos) << form;
@@ -59,7 +61,8 @@ TEST_F(IdentityAdapterTest, ExceptionsBecomeAGenericRefusal) {
 }
 
 TEST_F(IdentityAdapterTest, OkWithoutAUsableUserNameSignsNobodyIn) {
-  for (const std::string mode : {"no_username", "number_username", "weird_status", "not_an_object"}) {
+  for (const std::string mode :
+       {"no_username", "number_username", "weird_status", "not_an_object"}) {
     auto p = load(mode);
     ASSERT_TRUE(p) << mode;
     const auto r = signIn(*p);

@@ -160,11 +160,13 @@ class BuiltinIdentity : public ::testing::Test {
   BuiltinIdentity() : db_(storage::StorageOptions{(dir_.path() / "identity.db").string()}) {}
 
   // Loads the plugin with `config` (flow YAML); nullptr and the reason when it refuses.
-  std::shared_ptr<oauth::IdentityProvider> load(const std::string& config, std::string* error = nullptr) {
-    const std::string yaml = "plugin_dirs: [\"" + std::string(PORTCULLIS_TEST_PLUGIN_DIR) +
-                             "\"]\nlogging:\n  level: error\nplugins:\n  - name: builtin\n    kind: identity\n"
-                             "    library: builtin\n    config: " +
-                             config + "\n";
+  std::shared_ptr<oauth::IdentityProvider> load(const std::string& config,
+                                                std::string* error = nullptr) {
+    const std::string yaml =
+        "plugin_dirs: [\"" + std::string(PORTCULLIS_TEST_PLUGIN_DIR) +
+        "\"]\nlogging:\n  level: error\nplugins:\n  - name: builtin\n    kind: identity\n"
+        "    library: builtin\n    config: " +
+        config + "\n";
     try {
       config_ = config::loadConfigText(yaml, "<identity test>");
       host_ = std::make_unique<plugin_host::PluginHost>(config_.pluginDirs, nullptr, &db_);
@@ -181,16 +183,19 @@ class BuiltinIdentity : public ::testing::Test {
     return p;
   }
 
-  static json::ObjectPtr command(const std::string& name, const std::vector<std::pair<std::string, std::string>>& args) {
+  static json::ObjectPtr command(const std::string& name,
+                                 const std::vector<std::pair<std::string, std::string>>& args) {
     json::ObjectPtr c = json::makeObject();
     c->set("command", name);
     for (const auto& [k, v] : args) c->set(k, v);
     return c;
   }
-  static void setPassword(oauth::IdentityProvider& p, const std::string& user, const std::string& password) {
+  static void setPassword(oauth::IdentityProvider& p, const std::string& user,
+                          const std::string& password) {
     p.admin(command("set_password", {{"username", user}, {"password", password}}));
   }
-  static oauth::Authentication signIn(oauth::IdentityProvider& p, const std::string& user, const std::string& password,
+  static oauth::Authentication signIn(oauth::IdentityProvider& p, const std::string& user,
+                                      const std::string& password,
                                       const std::string& address = "192.0.2.1") {
     json::ObjectPtr f = json::makeObject();
     f->set("username", user);
@@ -205,7 +210,8 @@ class BuiltinIdentity : public ::testing::Test {
     return p.authenticate(f);
   }
   std::optional<std::string> stored(const std::string& key) {
-    const auto rows = db_.query("SELECT value FROM plugin_kv WHERE plugin = 'builtin' AND key = ?", {Value(key)});
+    const auto rows =
+        db_.query("SELECT value FROM plugin_kv WHERE plugin = 'builtin' AND key = ?", {Value(key)});
     if (rows.empty()) return std::nullopt;
     return rows[0].text(0);
   }
@@ -272,7 +278,8 @@ TEST_F(BuiltinIdentity, TheDefaultCostIsTheOwaspMinimum) {
   ASSERT_TRUE(p);
   setPassword(*p, "alice", "correct horse battery");
   // 19 MiB, two passes, one lane (OWASP's first Argon2id recommendation).
-  EXPECT_EQ(stored("password:alice")->rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0), 0u) << *stored("password:alice");
+  EXPECT_EQ(stored("password:alice")->rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0), 0u)
+      << *stored("password:alice");
 }
 
 TEST_F(BuiltinIdentity, PasswordRulesAreEnforced) {
@@ -297,7 +304,8 @@ TEST_F(BuiltinIdentity, AdministrationCommands) {
   auto p = loadFast();
   ASSERT_TRUE(p);
   auto has = [&](const std::string& user) {
-    return json::getBool(p->admin(command("has_password", {{"username", user}})), "present").value_or(false);
+    return json::getBool(p->admin(command("has_password", {{"username", user}})), "present")
+        .value_or(false);
   };
   EXPECT_FALSE(has("alice"));
   setPassword(*p, "alice", "correct horse battery");
@@ -334,11 +342,13 @@ TEST_F(BuiltinIdentity, ACorruptStoredHashIsARefusalNotACrash) {
 // ---- throttling --------------------------------------------------------------------------------
 
 TEST_F(BuiltinIdentity, AnAccountIsThrottledAfterItsFailures) {
-  auto p = loadFast(", throttle: {account_failures: 3, address_failures: 1000, window_seconds: 3600}");
+  auto p =
+      loadFast(", throttle: {account_failures: 3, address_failures: 1000, window_seconds: 3600}");
   ASSERT_TRUE(p);
   setPassword(*p, "alice", "correct horse battery");
   setPassword(*p, "bob", "another good password");
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(signIn(*p, "alice", "wrong", "192.0.2." + std::to_string(i)).ok);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_FALSE(signIn(*p, "alice", "wrong", "192.0.2." + std::to_string(i)).ok);
   // From anywhere, even with the right password.
   const auto blocked = signIn(*p, "Alice", "correct horse battery", "198.51.100.1");
   EXPECT_FALSE(blocked.ok);
@@ -349,7 +359,8 @@ TEST_F(BuiltinIdentity, AnAccountIsThrottledAfterItsFailures) {
 }
 
 TEST_F(BuiltinIdentity, UnknownAccountsAreThrottledLikeKnownOnes) {
-  auto p = loadFast(", throttle: {account_failures: 2, address_failures: 1000, window_seconds: 3600}");
+  auto p =
+      loadFast(", throttle: {account_failures: 2, address_failures: 1000, window_seconds: 3600}");
   ASSERT_TRUE(p);
   setPassword(*p, "alice", "correct horse battery");
   std::vector<std::string> known;
@@ -362,7 +373,8 @@ TEST_F(BuiltinIdentity, UnknownAccountsAreThrottledLikeKnownOnes) {
 }
 
 TEST_F(BuiltinIdentity, AnAddressIsThrottledAcrossAccounts) {
-  auto p = loadFast(", throttle: {account_failures: 1000, address_failures: 4, window_seconds: 3600}");
+  auto p =
+      loadFast(", throttle: {account_failures: 1000, address_failures: 4, window_seconds: 3600}");
   ASSERT_TRUE(p);
   setPassword(*p, "alice", "correct horse battery");
   for (int i = 0; i < 4; ++i) signIn(*p, "user" + std::to_string(i), "wrong", "203.0.113.5");
@@ -374,7 +386,8 @@ TEST_F(BuiltinIdentity, AnAddressIsThrottledAcrossAccounts) {
 }
 
 TEST_F(BuiltinIdentity, ASuccessClearsTheAccountsFailures) {
-  auto p = loadFast(", throttle: {account_failures: 3, address_failures: 1000, window_seconds: 3600}");
+  auto p =
+      loadFast(", throttle: {account_failures: 3, address_failures: 1000, window_seconds: 3600}");
   ASSERT_TRUE(p);
   setPassword(*p, "alice", "correct horse battery");
   for (int round = 0; round < 3; ++round) {
@@ -400,13 +413,16 @@ TEST_F(BuiltinIdentity, ThrottlingEndsWhenTheWindowPasses) {
   EXPECT_TRUE(ok) << "still throttled long after the window";
 }
 
-// ---- sign-in links -------------------------------------------------------------------------------
+// ---- sign-in links
+// -------------------------------------------------------------------------------
 
 class BuiltinMagicLinks : public BuiltinIdentity {
  protected:
   std::shared_ptr<oauth::IdentityProvider> loadWithMail(int port) {
-    return loadFast(", magic_link: {enabled: true, ttl_seconds: 60, subject: \"Sign in\", smtp: {host: 127.0.0.1, port: " +
-                    std::to_string(port) + ", from: \"portcullis@example.com\"}}");
+    return loadFast(
+        ", magic_link: {enabled: true, ttl_seconds: 60, subject: \"Sign in\", smtp: {host: "
+        "127.0.0.1, port: " +
+        std::to_string(port) + ", from: \"portcullis@example.com\"}}");
   }
   std::string send(oauth::IdentityProvider& p, const std::string& email = "alice@example.com") {
     json::ObjectPtr c = json::makeObject();
@@ -438,7 +454,8 @@ TEST_F(BuiltinMagicLinks, ALinkIsMailedAndSignsInOnce) {
   EXPECT_NE(lastMail_.data.find("Subject: Sign in"), std::string::npos) << lastMail_.data;
   // Stored as a hash of the token, with an expiry.
   EXPECT_FALSE(stored("magic:" + token).has_value());
-  const auto rows = db_.query("SELECT key, value, expires_at FROM plugin_kv WHERE key LIKE 'magic:%'");
+  const auto rows =
+      db_.query("SELECT key, value, expires_at FROM plugin_kv WHERE key LIKE 'magic:%'");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].text(0), "magic:" + common::sha256Hex(token));
   EXPECT_EQ(rows[0].text(1), "alice");
@@ -459,7 +476,8 @@ TEST_F(BuiltinMagicLinks, AnExpiredLinkIsRefusedAndSpent) {
   ASSERT_TRUE(p);
   const std::string token = send(*p);
   // Its time passes (the store's clock is the database's expires_at).
-  db_.execute("UPDATE plugin_kv SET expires_at = ? WHERE key LIKE 'magic:%'", {Value(storage::nowMillis() - 1)});
+  db_.execute("UPDATE plugin_kv SET expires_at = ? WHERE key LIKE 'magic:%'",
+              {Value(storage::nowMillis() - 1)});
   EXPECT_FALSE(redeem(*p, token).ok);
   db_.execute("UPDATE plugin_kv SET expires_at = NULL WHERE key LIKE 'magic:%'");
   EXPECT_FALSE(redeem(*p, token).ok) << "an expired link came back to life";
@@ -469,8 +487,8 @@ TEST_F(BuiltinMagicLinks, UnknownAndMalformedTokensAreRefused) {
   auto p = loadWithMail(sink_.port());
   ASSERT_TRUE(p);
   const std::string token = send(*p);
-  for (const std::string& bad : std::vector<std::string>{"", "x", token + "x", token.substr(1), std::string(300, 'a'),
-                                                         std::string("\0", 1)}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "x", token + "x", token.substr(1), std::string(300, 'a'), std::string("\0", 1)}) {
     EXPECT_FALSE(redeem(*p, bad).ok);
   }
   EXPECT_TRUE(redeem(*p, token).ok) << "a wrong guess spent the real link";
@@ -510,7 +528,8 @@ TEST_F(BuiltinMagicLinks, AnAddressWithLineBreaksIsRefused) {
     for (const auto& r : mail->recipients) EXPECT_EQ(r.find("attacker"), std::string::npos) << r;
     EXPECT_EQ(mail->data.find("attacker"), std::string::npos);
   }
-  for (const auto& command : sink_.commands()) EXPECT_EQ(command.find("attacker"), std::string::npos) << command;
+  for (const auto& command : sink_.commands())
+    EXPECT_EQ(command.find("attacker"), std::string::npos) << command;
 }
 
 TEST_F(BuiltinMagicLinks, AMailServerThatIsDownIsAClearError) {
@@ -549,7 +568,8 @@ TEST_F(BuiltinIdentity, SignInLinksNeedToBeEnabledAndNeedSmtp) {
   // Unknown keys and out-of-range values are refused by the schema.
   EXPECT_EQ(load("{argon2: {memory_kib: 16}}", &error), nullptr);
   EXPECT_EQ(load("{passwords_in_clear: true}", &error), nullptr);
-  EXPECT_EQ(load("{magic_link: {enabled: true, ttl_seconds: 5, smtp: {host: x}}}", &error), nullptr);
+  EXPECT_EQ(load("{magic_link: {enabled: true, ttl_seconds: 5, smtp: {host: x}}}", &error),
+            nullptr);
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ namespace {
 
 class Misbehaving : public IdentityProvider {
  public:
-  Misbehaving(const Json& config, Host host) : IdentityProvider(host), mode_(config.value("mode", std::string())) {}
+  Misbehaving(const Json& config, Host host)
+      : IdentityProvider(host), mode_(config.value("mode", std::string())) {}
 
   std::string loginForm(const Json&) override {
     if (mode_ == "throws") throw std::runtime_error("login form exploded: internal detail");
@@ -25,7 +26,8 @@ class Misbehaving : public IdentityProvider {
     if (mode_ == "number_username") return Json{{"status", "ok"}, {"username", 5}};
     if (mode_ == "weird_status") return Json{{"status", "OK"}, {"username", "alice"}};
     if (mode_ == "not_an_object") return Json::array({"ok", "alice"});
-    if (mode_ == "huge") return Json{{"status", "denied"}, {"message", std::string(1024 * 1024, 'm')}};
+    if (mode_ == "huge")
+      return Json{{"status", "denied"}, {"message", std::string(1024 * 1024, 'm')}};
     return Json{{"status", "ok"}, {"username", fields.value("username", std::string())}};
   }
   Json admin(const Json&) override {

@@ -69,11 +69,14 @@ class AuthorizationServerTest : public ::testing::Test {
  protected:
   AuthorizationServerTest() : world_(withConfiguredClients()) {
     alice_ = world_.addUser("alice", kPassword);
-    clientId_ = registerClient(R"J({"client_name":"Test App","redirect_uris":["https://app.example/cb"],
+    clientId_ =
+        registerClient(R"J({"client_name":"Test App","redirect_uris":["https://app.example/cb"],
                                    "token_endpoint_auth_method":"none"})J");
   }
 
-  std::optional<HttpResponse> handle(const HttpRequest& r) { return world_.authorization->handle(r); }
+  std::optional<HttpResponse> handle(const HttpRequest& r) {
+    return world_.authorization->handle(r);
+  }
   HttpResponse must(const HttpRequest& r) {
     auto response = handle(r);
     EXPECT_TRUE(response.has_value()) << r.path;
@@ -81,12 +84,14 @@ class AuthorizationServerTest : public ::testing::Test {
   }
 
   std::string registerClient(const std::string& metadata) {
-    const auto r = must(makeRequest("POST", "/oauth/register", {}, metadata, {{"Content-Type", "application/json"}}));
+    const auto r = must(makeRequest("POST", "/oauth/register", {}, metadata,
+                                    {{"Content-Type", "application/json"}}));
     EXPECT_EQ(r.status, 201) << r.body;
     return json::getString(object(r.body), "client_id").value_or("");
   }
 
-  Pairs authorizeParams(const std::string& clientId = "", const std::string& redirect = kRedirect) const {
+  Pairs authorizeParams(const std::string& clientId = "",
+                        const std::string& redirect = kRedirect) const {
     return {{"client_id", clientId.empty() ? clientId_ : clientId},
             {"redirect_uri", redirect},
             {"response_type", "code"},
@@ -99,10 +104,11 @@ class AuthorizationServerTest : public ::testing::Test {
   HttpResponse signIn(Browser& b, const HttpResponse& loginPage, const std::string& user = "alice",
                       const std::string& password = kPassword) {
     EXPECT_EQ(loginPage.status, 200) << loginPage.body.substr(0, 300);
-    const auto posted = b.post("/oauth/login", {{"csrf", hiddenField(loginPage.body, "csrf").value_or("")},
-                                                {"flow", hiddenField(loginPage.body, "flow").value_or("")},
-                                                {"username", user},
-                                                {"password", password}});
+    const auto posted =
+        b.post("/oauth/login", {{"csrf", hiddenField(loginPage.body, "csrf").value_or("")},
+                                {"flow", hiddenField(loginPage.body, "flow").value_or("")},
+                                {"username", user},
+                                {"password", password}});
     EXPECT_EQ(posted.status, 303) << posted.body.substr(0, 300);
     return b.follow(posted);
   }
@@ -147,7 +153,8 @@ class AuthorizationServerTest : public ::testing::Test {
     EXPECT_EQ(r.contentType, "application/json");
   }
   static void expectNoRedirect(const HttpResponse& r) {
-    EXPECT_FALSE(headerOf(r, "Location").has_value()) << "redirected to " << headerOf(r, "Location").value_or("");
+    EXPECT_FALSE(headerOf(r, "Location").has_value())
+        << "redirected to " << headerOf(r, "Location").value_or("");
     EXPECT_GE(r.status, 400);
     EXPECT_LT(r.status, 500);
   }
@@ -168,8 +175,8 @@ class AuthorizationServerTest : public ::testing::Test {
 // ---- discovery --------------------------------------------------------------------------
 
 TEST_F(AuthorizationServerTest, ProtectedResourceMetadataNamesTheMcpUrl) {
-  for (const std::string& path : std::vector<std::string>{"/.well-known/oauth-protected-resource",
-                                                          "/.well-known/oauth-protected-resource/mcp"}) {
+  for (const std::string& path : std::vector<std::string>{
+           "/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"}) {
     const auto r = must(makeRequest("GET", path));
     ASSERT_EQ(r.status, 200) << path;
     const auto body = object(r.body);
@@ -187,12 +194,16 @@ TEST(AuthorizationServerPublicUrl, TheConfiguredUrlWinsOverTheRequest) {
   WorldOptions o;
   o.publicUrl = "https://mcp.example.com";
   World world(o);
-  const auto r = world.authorization->handle(makeRequest("GET", "/.well-known/oauth-protected-resource"));
+  const auto r =
+      world.authorization->handle(makeRequest("GET", "/.well-known/oauth-protected-resource"));
   ASSERT_TRUE(r);
-  EXPECT_EQ(json::getString(object(r->body), "resource"), std::string("https://mcp.example.com/mcp"));
-  const auto as = world.authorization->handle(makeRequest("GET", "/.well-known/oauth-authorization-server"));
+  EXPECT_EQ(json::getString(object(r->body), "resource"),
+            std::string("https://mcp.example.com/mcp"));
+  const auto as =
+      world.authorization->handle(makeRequest("GET", "/.well-known/oauth-authorization-server"));
   EXPECT_EQ(json::getString(object(as->body), "issuer"), std::string("https://mcp.example.com"));
-  EXPECT_EQ(json::getString(object(as->body), "token_endpoint"), std::string("https://mcp.example.com/oauth/token"));
+  EXPECT_EQ(json::getString(object(as->body), "token_endpoint"),
+            std::string("https://mcp.example.com/oauth/token"));
 }
 
 TEST_F(AuthorizationServerTest, AuthorizationServerMetadata) {
@@ -202,11 +213,14 @@ TEST_F(AuthorizationServerTest, AuthorizationServerMetadata) {
     ASSERT_EQ(r.status, 200);
     const auto m = object(r.body);
     EXPECT_EQ(json::getString(m, "issuer"), std::string(World::kBase));
-    EXPECT_EQ(json::getString(m, "authorization_endpoint"), std::string(World::kBase) + "/oauth/authorize");
+    EXPECT_EQ(json::getString(m, "authorization_endpoint"),
+              std::string(World::kBase) + "/oauth/authorize");
     EXPECT_EQ(json::getString(m, "token_endpoint"), std::string(World::kBase) + "/oauth/token");
-    EXPECT_EQ(json::getString(m, "registration_endpoint"), std::string(World::kBase) + "/oauth/register");
+    EXPECT_EQ(json::getString(m, "registration_endpoint"),
+              std::string(World::kBase) + "/oauth/register");
     EXPECT_EQ(json::getString(m, "jwks_uri"), std::string(World::kBase) + "/oauth/jwks");
-    EXPECT_EQ(json::stringify(json::getArray(m, "code_challenge_methods_supported")), R"(["S256"])");
+    EXPECT_EQ(json::stringify(json::getArray(m, "code_challenge_methods_supported")),
+              R"(["S256"])");
     EXPECT_EQ(json::stringify(json::getArray(m, "response_types_supported")), R"(["code"])");
     EXPECT_EQ(json::getBool(m, "authorization_response_iss_parameter_supported"), true);
     EXPECT_EQ(headerOf(r, "Access-Control-Allow-Origin"), std::string("*"));
@@ -232,10 +246,11 @@ TEST_F(AuthorizationServerTest, PathsItDoesNotOwnAreNotAnswered) {
 
 TEST_F(AuthorizationServerTest, TheChallengeNamesTheMetadataAndScopes) {
   EXPECT_EQ(world_.authorization->challenge(World::kBase, "", "", ""),
-            "Bearer resource_metadata=\"http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp\", "
+            "Bearer "
+            "resource_metadata=\"http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp\", "
             "scope=\"tools:read tools:call resources:read prompts:read\"");
-  const std::string c =
-      world_.authorization->challenge(World::kBase, "invalid_token", "bad \"quoted\" \\ text\r\n", "tools:call");
+  const std::string c = world_.authorization->challenge(World::kBase, "invalid_token",
+                                                        "bad \"quoted\" \\ text\r\n", "tools:call");
   EXPECT_EQ(c.find("\r"), std::string::npos);
   EXPECT_NE(c.find("error=\"invalid_token\""), std::string::npos) << c;
   EXPECT_NE(c.find("error_description=\"bad quoted  text\""), std::string::npos) << c;
@@ -271,7 +286,8 @@ TEST_F(AuthorizationServerTest, TheAuthorizationCodeFlowWithPkce) {
   EXPECT_EQ(json::getString(body, "token_type"), std::string("Bearer"));
   EXPECT_EQ(json::getInt(body, "expires_in"), 3600);
   EXPECT_TRUE(json::getString(body, "refresh_token").has_value());
-  EXPECT_EQ(json::getString(body, "scope"), std::string("tools:read tools:call resources:read prompts:read"));
+  EXPECT_EQ(json::getString(body, "scope"),
+            std::string("tools:read tools:call resources:read prompts:read"));
   const std::string accessToken = *json::getString(body, "access_token");
   const auto decoded = decodeJwt(accessToken);
   ASSERT_TRUE(decoded);
@@ -294,9 +310,10 @@ TEST_F(AuthorizationServerTest, ACodeWorksOnceAndItsReuseRevokesTheTokens) {
   expectOAuthError(exchange(code), 400, "invalid_grant");
   world_.poll();
   EXPECT_EQ(check(accessToken).result, BearerCheck::Result::Invalid);
-  expectOAuthError(must(tokenRequest({{"grant_type", "refresh_token"}, {"refresh_token", refresh},
-                                      {"client_id", clientId_}})),
-                   400, "invalid_grant");
+  expectOAuthError(
+      must(tokenRequest(
+          {{"grant_type", "refresh_token"}, {"refresh_token", refresh}, {"client_id", clientId_}})),
+      400, "invalid_grant");
 }
 
 TEST_F(AuthorizationServerTest, AWrongVerifierBurnsTheCode) {
@@ -326,9 +343,11 @@ TEST_F(AuthorizationServerTest, PkceIsRequiredAndOnlyS256) {
       {"no method", with(authorizeParams(), "code_challenge_method", std::nullopt)},
       {"plain", with(authorizeParams(), "code_challenge_method", "plain")},
       {"s256 lowercase", with(authorizeParams(), "code_challenge_method", "s256")},
-      {"plain challenge", with(with(authorizeParams(), "code_challenge_method", "plain"), "code_challenge", kVerifier)},
+      {"plain challenge", with(with(authorizeParams(), "code_challenge_method", "plain"),
+                               "code_challenge", kVerifier)},
       {"short challenge", with(authorizeParams(), "code_challenge", "abc")},
-      {"padded challenge", with(authorizeParams(), "code_challenge", challengeFor(kVerifier) + "=")},
+      {"padded challenge",
+       with(authorizeParams(), "code_challenge", challengeFor(kVerifier) + "=")},
   };
   for (const auto& c : cases) {
     const auto r = b.get("/oauth/authorize", c.params);
@@ -340,8 +359,10 @@ TEST_F(AuthorizationServerTest, PkceIsRequiredAndOnlyS256) {
   }
   // At the token endpoint the verifier is required.
   const std::string code = codeFrom(authorize(b, authorizeParams()));
-  expectOAuthError(must(tokenRequest({{"grant_type", "authorization_code"}, {"code", code},
-                                      {"redirect_uri", kRedirect}, {"client_id", clientId_}})),
+  expectOAuthError(must(tokenRequest({{"grant_type", "authorization_code"},
+                                      {"code", code},
+                                      {"redirect_uri", kRedirect},
+                                      {"client_id", clientId_}})),
                    400, "invalid_request");
 }
 
@@ -372,9 +393,12 @@ TEST_F(AuthorizationServerTest, TheResourceIsBoundIntoTheToken) {
   // The token endpoint refuses another resource.
   Browser b(*world_.authorization);
   const std::string code = codeFrom(authorize(b, authorizeParams()));
-  expectOAuthError(must(tokenRequest({{"grant_type", "authorization_code"}, {"code", code},
-                                      {"redirect_uri", kRedirect}, {"code_verifier", kVerifier},
-                                      {"client_id", clientId_}, {"resource", "https://other.example/mcp"}})),
+  expectOAuthError(must(tokenRequest({{"grant_type", "authorization_code"},
+                                      {"code", code},
+                                      {"redirect_uri", kRedirect},
+                                      {"code_verifier", kVerifier},
+                                      {"client_id", clientId_},
+                                      {"resource", "https://other.example/mcp"}})),
                    400, "invalid_target");
 }
 
@@ -392,17 +416,20 @@ TEST_F(AuthorizationServerTest, AnUnknownClientOrRedirectUriGetsAPageNotARedirec
       {"upper case host", with(authorizeParams(), "redirect_uri", "https://APP.example/cb")},
       {"fragment", with(authorizeParams(), "redirect_uri", kRedirect + "#x")},
       {"javascript", with(authorizeParams(), "redirect_uri", "javascript:alert(1)")},
-      {"duplicate client_id", [&] {
+      {"duplicate client_id",
+       [&] {
          Pairs p = authorizeParams();
          p.emplace_back("client_id", "pc_other");
          return p;
        }()},
-      {"duplicate redirect_uri", [&] {
+      {"duplicate redirect_uri",
+       [&] {
          Pairs p = authorizeParams();
          p.emplace_back("redirect_uri", "https://evil.example/cb");
          return p;
        }()},
-      {"two registered, none named", with(with(authorizeParams(), "client_id", "webapp"), "redirect_uri", std::nullopt)},
+      {"two registered, none named",
+       with(with(authorizeParams(), "client_id", "webapp"), "redirect_uri", std::nullopt)},
   };
   for (const auto& [name, params] : cases) {
     // Even with every other parameter wrong too.
@@ -437,11 +464,15 @@ TEST_F(AuthorizationServerTest, LoopbackRedirectsMayUseAnyPort) {
   const std::string native = registerClient(R"J({"redirect_uris":["http://127.0.0.1/callback"],
                                                 "token_endpoint_auth_method":"none"})J");
   Browser b(*world_.authorization);
-  const auto login = b.get("/oauth/authorize", authorizeParams(native, "http://127.0.0.1:49152/callback"));
+  const auto login =
+      b.get("/oauth/authorize", authorizeParams(native, "http://127.0.0.1:49152/callback"));
   const auto redirect = approve(b, signIn(b, login));
-  EXPECT_TRUE(common::startsWith(headerOf(redirect, "Location").value_or(""), "http://127.0.0.1:49152/callback?"));
-  expectNoRedirect(b.get("/oauth/authorize", authorizeParams(native, "http://localhost:49152/callback")));
-  expectNoRedirect(b.get("/oauth/authorize", authorizeParams(native, "http://127.0.0.1:49152/callback/")));
+  EXPECT_TRUE(common::startsWith(headerOf(redirect, "Location").value_or(""),
+                                 "http://127.0.0.1:49152/callback?"));
+  expectNoRedirect(
+      b.get("/oauth/authorize", authorizeParams(native, "http://localhost:49152/callback")));
+  expectNoRedirect(
+      b.get("/oauth/authorize", authorizeParams(native, "http://127.0.0.1:49152/callback/")));
 }
 
 // ---- sign-in, consent, CSRF, cookies --------------------------------------------------------
@@ -469,7 +500,8 @@ TEST_F(AuthorizationServerTest, CookiesAreHttpOnlyLaxAndHostPrefixedUnderHttps) 
   EXPECT_EQ(c.find("Domain"), std::string::npos) << c;
   // The flow works there too, with the iss of that origin.
   const auto redirect = approve(b, signIn(b, login));
-  EXPECT_EQ(param(queryOf(headerOf(redirect, "Location").value_or("")), "iss"), std::string("https://mcp.example.com"));
+  EXPECT_EQ(param(queryOf(headerOf(redirect, "Location").value_or("")), "iss"),
+            std::string("https://mcp.example.com"));
   for (const auto& set : b.setCookies) EXPECT_TRUE(common::startsWith(set, "__Host-")) << set;
 }
 
@@ -478,8 +510,10 @@ TEST_F(AuthorizationServerTest, TheSessionIdChangesAtSignIn) {
   const auto login = b.get("/oauth/authorize", authorizeParams());
   const std::string before = b.cookies["pc_session"];
   const std::string flow = *hiddenField(login.body, "flow");
-  const auto posted = b.post("/oauth/login", {{"csrf", *hiddenField(login.body, "csrf")}, {"flow", flow},
-                                              {"username", "alice"}, {"password", kPassword}});
+  const auto posted = b.post("/oauth/login", {{"csrf", *hiddenField(login.body, "csrf")},
+                                              {"flow", flow},
+                                              {"username", "alice"},
+                                              {"password", kPassword}});
   ASSERT_EQ(posted.status, 303);
   const std::string after = b.cookies["pc_session"];
   EXPECT_NE(after, before);
@@ -503,13 +537,15 @@ TEST_F(AuthorizationServerTest, LoginNeedsTheCsrfTokenAndASameOriginPost) {
       {"no csrf", b.post("/oauth/login", with(good, "csrf", std::nullopt))},
       {"wrong csrf", b.post("/oauth/login", with(good, "csrf", csrf + "x"))},
       {"empty csrf", b.post("/oauth/login", with(good, "csrf", ""))},
-      {"two csrf", [&] {
+      {"two csrf",
+       [&] {
          Pairs p = good;
          p.emplace_back("csrf", csrf);
          return b.post("/oauth/login", p);
        }()},
       {"foreign origin", b.post("/oauth/login", good, {{"Origin", "https://evil.example"}})},
-      {"lookalike origin", b.post("/oauth/login", good, {{"Origin", "http://127.0.0.1:8080.evil.example"}})},
+      {"lookalike origin",
+       b.post("/oauth/login", good, {{"Origin", "http://127.0.0.1:8080.evil.example"}})},
       {"other port", b.post("/oauth/login", good, {{"Origin", "http://127.0.0.1:8081"}})},
       {"unknown flow", b.post("/oauth/login", with(good, "flow", "nope"))},
   };
@@ -547,8 +583,9 @@ TEST_F(AuthorizationServerTest, TheCsrfTokenFromBeforeSignInIsRetired) {
   const std::string oldCsrf = *hiddenField(login.body, "csrf");
   const auto consent = signIn(b, login);
   EXPECT_NE(*hiddenField(consent.body, "csrf"), oldCsrf);
-  const auto r = b.post("/oauth/consent", {{"csrf", oldCsrf}, {"flow", *hiddenField(consent.body, "flow")},
-                                           {"decision", "approve"}});
+  const auto r = b.post(
+      "/oauth/consent",
+      {{"csrf", oldCsrf}, {"flow", *hiddenField(consent.body, "flow")}, {"decision", "approve"}});
   EXPECT_EQ(r.status, 400);
 }
 
@@ -575,13 +612,16 @@ TEST_F(AuthorizationServerTest, AWrongPasswordAndAnUnknownUserLookTheSame) {
   world_.addUser("disabled", "another password here");
   world_.users.setDisabled("disabled", true);
   std::vector<std::string> messages;
-  for (const auto& [user, password] : std::vector<std::pair<std::string, std::string>>{
-           {"alice", "wrong password"}, {"mallory", "whatever it is"}, {"disabled", "another password here"}}) {
+  for (const auto& [user, password] :
+       std::vector<std::pair<std::string, std::string>>{{"alice", "wrong password"},
+                                                        {"mallory", "whatever it is"},
+                                                        {"disabled", "another password here"}}) {
     Browser b(*world_.authorization);
     const auto login = b.get("/oauth/authorize", authorizeParams());
     const auto r = b.post("/oauth/login", {{"csrf", *hiddenField(login.body, "csrf")},
                                            {"flow", *hiddenField(login.body, "flow")},
-                                           {"username", user}, {"password", password}});
+                                           {"username", user},
+                                           {"password", password}});
     EXPECT_EQ(r.status, 401) << user;
     expectNoRedirect(r);
     const size_t at = r.body.find("role=\"alert\">");
@@ -595,10 +635,14 @@ TEST_F(AuthorizationServerTest, AWrongPasswordAndAnUnknownUserLookTheSame) {
 TEST_F(AuthorizationServerTest, TheIdentityProviderSeesTheClientAddressNotAForgedOne) {
   Browser b(*world_.authorization);
   const auto login = b.get("/oauth/authorize", authorizeParams());
-  b.post("/oauth/login", {{"csrf", *hiddenField(login.body, "csrf")}, {"flow", *hiddenField(login.body, "flow")},
-                          {"username", "alice"}, {"password", "nope"}, {"client_address", "10.9.9.9"}});
+  b.post("/oauth/login", {{"csrf", *hiddenField(login.body, "csrf")},
+                          {"flow", *hiddenField(login.body, "flow")},
+                          {"username", "alice"},
+                          {"password", "nope"},
+                          {"client_address", "10.9.9.9"}});
   ASSERT_TRUE(world_.identity.lastFields);
-  EXPECT_EQ(json::getString(world_.identity.lastFields, "client_address"), std::string("127.0.0.1"));
+  EXPECT_EQ(json::getString(world_.identity.lastFields, "client_address"),
+            std::string("127.0.0.1"));
   EXPECT_FALSE(world_.identity.lastFields->has("csrf"));
 }
 
@@ -613,7 +657,9 @@ TEST_F(AuthorizationServerTest, RememberedConsentSkipsThePageUntilMoreIsAsked) {
   EXPECT_EQ(exchange(codeFrom(again)).status, 200);
   // prompt=consent shows the page anyway; so does asking for more.
   EXPECT_EQ(b.get("/oauth/authorize", with(narrow, "prompt", "consent")).status, 200);
-  EXPECT_EQ(b.get("/oauth/authorize", with(authorizeParams(), "scope", "tools:read tools:call")).status, 200);
+  EXPECT_EQ(
+      b.get("/oauth/authorize", with(authorizeParams(), "scope", "tools:read tools:call")).status,
+      200);
   // Without "remember", the next flow asks again.
   world_.addUser("bob", "bob's long password");
   Browser other(*world_.authorization);
@@ -631,10 +677,14 @@ TEST_F(AuthorizationServerTest, SignInLinksGoThroughAPostAndNeverRevealAccounts)
   Browser b(*world_.authorization);
   const auto login = b.get("/oauth/authorize", authorizeParams());
   const std::string flow = *hiddenField(login.body, "flow");
-  const auto known = b.post("/oauth/login", {{"csrf", *hiddenField(login.body, "csrf")}, {"flow", flow},
-                                             {"action", "magic"}, {"email", "alice@example.com"}});
-  const auto unknown = b.post("/oauth/login", {{"csrf", *hiddenField(login.body, "csrf")}, {"flow", flow},
-                                               {"action", "magic"}, {"email", "nobody@example.com"}});
+  const auto known = b.post("/oauth/login", {{"csrf", *hiddenField(login.body, "csrf")},
+                                             {"flow", flow},
+                                             {"action", "magic"},
+                                             {"email", "alice@example.com"}});
+  const auto unknown = b.post("/oauth/login", {{"csrf", *hiddenField(login.body, "csrf")},
+                                               {"flow", flow},
+                                               {"action", "magic"},
+                                               {"email", "nobody@example.com"}});
   EXPECT_EQ(known.status, 200);
   EXPECT_EQ(unknown.status, 200);
   ASSERT_EQ(world_.identity.sentLinks.size(), 1u);
@@ -648,20 +698,23 @@ TEST_F(AuthorizationServerTest, SignInLinksGoThroughAPostAndNeverRevealAccounts)
   EXPECT_EQ(strip(known.body), strip(unknown.body));
   // The link opens a confirmation page; redeeming takes a POST.
   const std::string link = world_.identity.sentLinks[0];
-  EXPECT_TRUE(common::startsWith(link, std::string(World::kBase) + "/oauth/login/link?flow=")) << link;
+  EXPECT_TRUE(common::startsWith(link, std::string(World::kBase) + "/oauth/login/link?flow="))
+      << link;
   world_.identity.links["magic-token"] = "alice";
   const auto page = b.get("/oauth/login/link", {{"flow", flow}, {"token", "magic-token"}});
   ASSERT_EQ(page.status, 200);
   expectSecurityHeaders(page);
   EXPECT_EQ(world_.identity.links.size(), 1u) << "a GET spent the link";
-  const auto posted = b.post("/oauth/login/link", {{"csrf", *hiddenField(page.body, "csrf")},
-                                                   {"flow", flow}, {"token", "magic-token"}});
+  const auto posted =
+      b.post("/oauth/login/link",
+             {{"csrf", *hiddenField(page.body, "csrf")}, {"flow", flow}, {"token", "magic-token"}});
   EXPECT_EQ(posted.status, 303);
   EXPECT_EQ(b.follow(posted).status, 200);  // the consent page
   // Spent: the same link again is refused.
   const auto page2 = b.get("/oauth/login/link", {{"flow", flow}, {"token", "magic-token"}});
-  const auto replay = b.post("/oauth/login/link", {{"csrf", *hiddenField(page2.body, "csrf")},
-                                                   {"flow", flow}, {"token", "magic-token"}});
+  const auto replay = b.post(
+      "/oauth/login/link",
+      {{"csrf", *hiddenField(page2.body, "csrf")}, {"flow", flow}, {"token", "magic-token"}});
   EXPECT_EQ(replay.status, 401);
   expectNoRedirect(replay);
 }
@@ -669,10 +722,12 @@ TEST_F(AuthorizationServerTest, SignInLinksGoThroughAPostAndNeverRevealAccounts)
 // ---- the token endpoint ---------------------------------------------------------------------
 
 TEST_F(AuthorizationServerTest, TokenRequestsMustBeForms) {
-  for (const std::string& type : std::vector<std::string>{"application/json", "text/plain", "", "multipart/form-data"}) {
+  for (const std::string& type :
+       std::vector<std::string>{"application/json", "text/plain", "", "multipart/form-data"}) {
     Pairs headers;
     if (!type.empty()) headers.emplace_back("Content-Type", type);
-    const auto r = must(makeRequest("POST", "/oauth/token", {}, "grant_type=client_credentials", headers));
+    const auto r =
+        must(makeRequest("POST", "/oauth/token", {}, "grant_type=client_credentials", headers));
     expectOAuthError(r, 400, "invalid_request");
   }
   expectOAuthError(must(makeRequest("GET", "/oauth/token")), 405, "invalid_request");
@@ -681,18 +736,22 @@ TEST_F(AuthorizationServerTest, TokenRequestsMustBeForms) {
 TEST_F(AuthorizationServerTest, MalformedAndDuplicatedParametersAreInvalidRequests) {
   for (const std::string& body : std::vector<std::string>{
            "grant_type=authorization_code&code=%zz", "grant_type=%", "grant_type=a%2",
-           "grant_type=authorization_code&code=a&code=b", "grant_type=refresh_token&grant_type=refresh_token",
+           "grant_type=authorization_code&code=a&code=b",
+           "grant_type=refresh_token&grant_type=refresh_token",
            "grant_type=authorization_code&code_verifier=a&code_verifier=b",
            "grant_type=authorization_code&redirect_uri=a&redirect_uri=b", "grant_type=x%00y", ""}) {
     const auto r = must(makeRequest("POST", "/oauth/token", {}, body,
                                     {{"Content-Type", "application/x-www-form-urlencoded"}}));
     EXPECT_EQ(r.status, 400) << body;
-    EXPECT_EQ(json::getString(object(r.body), "error"), std::string("invalid_request")) << body << " " << r.body;
+    EXPECT_EQ(json::getString(object(r.body), "error"), std::string("invalid_request"))
+        << body << " " << r.body;
   }
 }
 
 TEST_F(AuthorizationServerTest, UnsupportedGrantTypes) {
-  for (const std::string& grant : std::vector<std::string>{"password", "implicit", "urn:ietf:params:oauth:grant-type:device_code", "Authorization_Code"}) {
+  for (const std::string& grant : std::vector<std::string>{
+           "password", "implicit", "urn:ietf:params:oauth:grant-type:device_code",
+           "Authorization_Code"}) {
     expectOAuthError(must(tokenRequest({{"grant_type", grant}, {"client_id", clientId_}})), 400,
                      "unsupported_grant_type");
   }
@@ -700,40 +759,49 @@ TEST_F(AuthorizationServerTest, UnsupportedGrantTypes) {
 
 TEST_F(AuthorizationServerTest, ClientAuthenticationFailures) {
   const std::string basicWrong = "Basic " + common::base64Encode("webapp:wrong secret");
-  auto r = must(tokenRequest({{"grant_type", "authorization_code"}, {"code", "x"}, {"redirect_uri", kRedirect},
+  auto r = must(tokenRequest({{"grant_type", "authorization_code"},
+                              {"code", "x"},
+                              {"redirect_uri", kRedirect},
                               {"code_verifier", kVerifier}},
                              {{"Authorization", basicWrong}}));
   expectOAuthError(r, 401, "invalid_client");
   EXPECT_TRUE(common::startsWith(headerOf(r, "WWW-Authenticate").value_or(""), "Basic")) << r.body;
 
-  for (const std::string& malformed : std::vector<std::string>{"Basic !!!", "Basic " + common::base64Encode("no-colon"),
-                                                               "Basic ", "Basic " + common::base64Encode("webapp:%zz")}) {
+  for (const std::string& malformed :
+       std::vector<std::string>{"Basic !!!", "Basic " + common::base64Encode("no-colon"), "Basic ",
+                                "Basic " + common::base64Encode("webapp:%zz")}) {
     r = must(tokenRequest({{"grant_type", "client_credentials"}}, {{"Authorization", malformed}}));
     expectOAuthError(r, 401, "invalid_client");
     EXPECT_TRUE(headerOf(r, "WWW-Authenticate").has_value()) << malformed;
   }
   // client_secret_post with a wrong secret.
-  r = must(tokenRequest({{"grant_type", "client_credentials"}, {"client_id", "svc"}, {"client_secret", "nope"}}));
+  r = must(tokenRequest(
+      {{"grant_type", "client_credentials"}, {"client_id", "svc"}, {"client_secret", "nope"}}));
   expectOAuthError(r, 401, "invalid_client");
   // A confidential client without its secret.
   r = must(tokenRequest({{"grant_type", "client_credentials"}, {"client_id", "svc"}}));
   expectOAuthError(r, 401, "invalid_client");
   // Unknown client; no client at all.
-  expectOAuthError(must(tokenRequest({{"grant_type", "authorization_code"}, {"client_id", "pc_nobody"}})), 401,
+  expectOAuthError(
+      must(tokenRequest({{"grant_type", "authorization_code"}, {"client_id", "pc_nobody"}})), 401,
+      "invalid_client");
+  expectOAuthError(must(tokenRequest({{"grant_type", "authorization_code"}})), 401,
                    "invalid_client");
-  expectOAuthError(must(tokenRequest({{"grant_type", "authorization_code"}})), 401, "invalid_client");
   // A public client presenting a secret.
-  expectOAuthError(must(tokenRequest({{"grant_type", "authorization_code"}, {"client_id", clientId_},
+  expectOAuthError(must(tokenRequest({{"grant_type", "authorization_code"},
+                                      {"client_id", clientId_},
                                       {"client_secret", "made up"}})),
                    401, "invalid_client");
   // Two methods at once, or a client_id that contradicts the header.
-  const std::string basicGood = "Basic " + common::base64Encode("svc:service secret of enough length");
+  const std::string basicGood =
+      "Basic " + common::base64Encode("svc:service secret of enough length");
   expectOAuthError(must(tokenRequest({{"grant_type", "client_credentials"}, {"client_secret", "x"}},
                                      {{"Authorization", basicGood}})),
                    400, "invalid_request");
-  expectOAuthError(must(tokenRequest({{"grant_type", "client_credentials"}, {"client_id", "webapp"}},
-                                     {{"Authorization", basicGood}})),
-                   400, "invalid_request");
+  expectOAuthError(
+      must(tokenRequest({{"grant_type", "client_credentials"}, {"client_id", "webapp"}},
+                        {{"Authorization", basicGood}})),
+      400, "invalid_request");
 }
 
 TEST_F(AuthorizationServerTest, ClientCredentialsForConfidentialClientsOnly) {
@@ -747,20 +815,25 @@ TEST_F(AuthorizationServerTest, ClientCredentialsForConfidentialClientsOnly) {
   ASSERT_EQ(caller.result, BearerCheck::Result::Ok) << caller.reason;
   EXPECT_EQ(caller.caller.subject, "svc");
   // client_secret_post works too, with a narrower scope.
-  r = must(tokenRequest({{"grant_type", "client_credentials"}, {"client_id", "svc"},
-                         {"client_secret", "service secret of enough length"}, {"scope", "tools:read"}}));
+  r = must(tokenRequest({{"grant_type", "client_credentials"},
+                         {"client_id", "svc"},
+                         {"client_secret", "service secret of enough length"},
+                         {"scope", "tools:read"}}));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::getString(object(r.body), "scope"), std::string("tools:read"));
   // Not beyond the client's scope.
-  expectOAuthError(must(tokenRequest({{"grant_type", "client_credentials"}, {"scope", "prompts:read"}},
-                                     {{"Authorization", basic}})),
-                   400, "invalid_scope");
+  expectOAuthError(
+      must(tokenRequest({{"grant_type", "client_credentials"}, {"scope", "prompts:read"}},
+                        {{"Authorization", basic}})),
+      400, "invalid_scope");
   // Not for public clients, nor for confidential ones without the grant.
-  expectOAuthError(must(tokenRequest({{"grant_type", "client_credentials"}, {"client_id", clientId_}})), 400,
-                   "unauthorized_client");
+  expectOAuthError(
+      must(tokenRequest({{"grant_type", "client_credentials"}, {"client_id", clientId_}})), 400,
+      "unauthorized_client");
   const std::string web = "Basic " + common::base64Encode("webapp:web app secret of enough length");
-  expectOAuthError(must(tokenRequest({{"grant_type", "client_credentials"}}, {{"Authorization", web}})), 400,
-                   "unauthorized_client");
+  expectOAuthError(
+      must(tokenRequest({{"grant_type", "client_credentials"}}, {{"Authorization", web}})), 400,
+      "unauthorized_client");
   // Revoking the client ends its tokens.
   std::string problem;
   const std::string token = *json::getString(body, "access_token");
@@ -773,7 +846,8 @@ TEST_F(AuthorizationServerTest, RefreshTokensRotateAndReuseEndsTheFamily) {
   const auto first = tokens();
   const std::string r0 = *json::getString(first, "refresh_token");
   auto refresh = [&](const std::string& token, const Pairs& extra = {}) {
-    Pairs fields{{"grant_type", "refresh_token"}, {"refresh_token", token}, {"client_id", clientId_}};
+    Pairs fields{
+        {"grant_type", "refresh_token"}, {"refresh_token", token}, {"client_id", clientId_}};
     fields.insert(fields.end(), extra.begin(), extra.end());
     return must(tokenRequest(fields));
   };
@@ -794,15 +868,21 @@ TEST_F(AuthorizationServerTest, RefreshTokensRotateAndReuseEndsTheFamily) {
 TEST_F(AuthorizationServerTest, RefreshMayNarrowTheScopeButNotWidenIt) {
   const auto first = tokens(with(authorizeParams(), "scope", "tools:read tools:call"));
   const std::string r0 = *json::getString(first, "refresh_token");
-  const auto wider = must(tokenRequest({{"grant_type", "refresh_token"}, {"refresh_token", r0},
-                                        {"client_id", clientId_}, {"scope", "tools:read prompts:read"}}));
+  const auto wider = must(tokenRequest({{"grant_type", "refresh_token"},
+                                        {"refresh_token", r0},
+                                        {"client_id", clientId_},
+                                        {"scope", "tools:read prompts:read"}}));
   expectOAuthError(wider, 400, "invalid_scope");
-  const auto narrower = must(tokenRequest({{"grant_type", "refresh_token"}, {"refresh_token", r0},
-                                           {"client_id", clientId_}, {"scope", "tools:read"}}));
-  ASSERT_EQ(narrower.status, 200) << narrower.body << " (a refused request must leave the token usable)";
+  const auto narrower = must(tokenRequest({{"grant_type", "refresh_token"},
+                                           {"refresh_token", r0},
+                                           {"client_id", clientId_},
+                                           {"scope", "tools:read"}}));
+  ASSERT_EQ(narrower.status, 200) << narrower.body
+                                  << " (a refused request must leave the token usable)";
   const auto body = object(narrower.body);
   EXPECT_EQ(json::getString(body, "scope"), std::string("tools:read"));
-  EXPECT_EQ(check(*json::getString(body, "access_token")).caller.scopes, std::vector<std::string>{"tools:read"});
+  EXPECT_EQ(check(*json::getString(body, "access_token")).caller.scopes,
+            std::vector<std::string>{"tools:read"});
 }
 
 TEST_F(AuthorizationServerTest, ADisabledUserGetsNoMoreTokens) {
@@ -817,8 +897,10 @@ TEST_F(AuthorizationServerTest, ADisabledUserGetsNoMoreTokens) {
 // ---- revocation and introspection -------------------------------------------------------------
 
 TEST_F(AuthorizationServerTest, RevocationAnswers200EvenForUnknownTokens) {
-  for (const std::string& token : std::vector<std::string>{"unknown", "a.b.c", std::string(5000, 'x')}) {
-    const auto r = must(makeRequest("POST", "/oauth/revoke", {}, form({{"token", token}, {"client_id", clientId_}}),
+  for (const std::string& token :
+       std::vector<std::string>{"unknown", "a.b.c", std::string(5000, 'x')}) {
+    const auto r = must(makeRequest("POST", "/oauth/revoke", {},
+                                    form({{"token", token}, {"client_id", clientId_}}),
                                     {{"Content-Type", "application/x-www-form-urlencoded"}}));
     EXPECT_EQ(r.status, 200) << token.substr(0, 10);
   }
@@ -828,7 +910,8 @@ TEST_F(AuthorizationServerTest, RevokingARefreshTokenEndsTheGrant) {
   const auto t = tokens();
   const auto r = must(makeRequest("POST", "/oauth/revoke", {},
                                   form({{"token", *json::getString(t, "refresh_token")},
-                                        {"token_type_hint", "refresh_token"}, {"client_id", clientId_}}),
+                                        {"token_type_hint", "refresh_token"},
+                                        {"client_id", clientId_}}),
                                   {{"Content-Type", "application/x-www-form-urlencoded"}}));
   EXPECT_EQ(r.status, 200);
   world_.poll();
@@ -843,7 +926,8 @@ TEST_F(AuthorizationServerTest, RevokingAnAccessTokenEndsItsGrant) {
   const auto t = tokens();
   const std::string access = *json::getString(t, "access_token");
   ASSERT_EQ(check(access).result, BearerCheck::Result::Ok);
-  EXPECT_EQ(must(makeRequest("POST", "/oauth/revoke", {}, form({{"token", access}, {"client_id", clientId_}}),
+  EXPECT_EQ(must(makeRequest("POST", "/oauth/revoke", {},
+                             form({{"token", access}, {"client_id", clientId_}}),
                              {{"Content-Type", "application/x-www-form-urlencoded"}}))
                 .status,
             200);
@@ -867,17 +951,22 @@ TEST_F(AuthorizationServerTest, AClientCannotRevokeAnotherClientsTokens) {
 }
 
 TEST_F(AuthorizationServerTest, RevocationRequestsAreChecked) {
-  auto post = [&](const std::string& body, const std::string& type = "application/x-www-form-urlencoded") {
+  auto post = [&](const std::string& body,
+                  const std::string& type = "application/x-www-form-urlencoded") {
     return must(makeRequest("POST", "/oauth/revoke", {}, body, {{"Content-Type", type}}));
   };
   expectOAuthError(post(form({{"client_id", clientId_}})), 400, "invalid_request");
-  expectOAuthError(post(form({{"client_id", clientId_}, {"token", "a"}, {"token", "b"}})), 400, "invalid_request");
+  expectOAuthError(post(form({{"client_id", clientId_}, {"token", "a"}, {"token", "b"}})), 400,
+                   "invalid_request");
   expectOAuthError(post("token=%zz&client_id=" + clientId_), 400, "invalid_request");
   expectOAuthError(post(form({{"token", "a"}})), 401, "invalid_client");
-  expectOAuthError(post(R"J({"token":"a","client_id":"x"})J", "application/json"), 400, "invalid_request");
-  expectOAuthError(post(form({{"token", "a"}, {"client_id", clientId_}}), "text/plain"), 400, "invalid_request");
+  expectOAuthError(post(R"J({"token":"a","client_id":"x"})J", "application/json"), 400,
+                   "invalid_request");
+  expectOAuthError(post(form({{"token", "a"}, {"client_id", clientId_}}), "text/plain"), 400,
+                   "invalid_request");
   // Introspection too.
-  expectOAuthError(must(makeRequest("POST", "/oauth/introspect", {}, form({{"token", "a"}, {"client_id", clientId_}}),
+  expectOAuthError(must(makeRequest("POST", "/oauth/introspect", {},
+                                    form({{"token", "a"}, {"client_id", clientId_}}),
                                     {{"Content-Type", "application/json"}})),
                    400, "invalid_request");
   expectOAuthError(must(makeRequest("GET", "/oauth/revoke")), 405, "invalid_request");
@@ -887,7 +976,8 @@ TEST_F(AuthorizationServerTest, IntrospectionDescribesLiveTokensOnly) {
   const auto t = tokens();
   const std::string access = *json::getString(t, "access_token");
   auto introspect = [&](const std::string& token, const std::string& clientId) {
-    const auto r = must(makeRequest("POST", "/oauth/introspect", {}, form({{"token", token}, {"client_id", clientId}}),
+    const auto r = must(makeRequest("POST", "/oauth/introspect", {},
+                                    form({{"token", token}, {"client_id", clientId}}),
                                     {{"Content-Type", "application/x-www-form-urlencoded"}}));
     EXPECT_EQ(r.status, 200) << r.body;
     return object(r.body);
@@ -904,7 +994,8 @@ TEST_F(AuthorizationServerTest, IntrospectionDescribesLiveTokensOnly) {
                                                "token_endpoint_auth_method":"none"})J");
   EXPECT_EQ(json::stringify(introspect(access, other)), R"({"active":false})");
   EXPECT_EQ(json::stringify(introspect("garbage", clientId_)), R"({"active":false})");
-  EXPECT_EQ(json::stringify(introspect(*json::getString(t, "refresh_token"), clientId_)), R"({"active":false})");
+  EXPECT_EQ(json::stringify(introspect(*json::getString(t, "refresh_token"), clientId_)),
+            R"({"active":false})");
   // Revoked is inactive.
   world_.grants.revokeGrant(*json::getString(decodeJwt(access)->payload, "gid"));
   EXPECT_EQ(json::stringify(introspect(access, clientId_)), R"({"active":false})");
@@ -925,8 +1016,9 @@ TEST_F(AuthorizationServerTest, RegistrationRequestsAreCheckedBeforeParsing) {
   expectOAuthError(post(big), 400, "invalid_client_metadata");
   expectOAuthError(post(R"J({"redirect_uris":["https://app.example/cb"]})J", "text/plain"), 400,
                    "invalid_client_metadata");
-  for (const std::string& bad : std::vector<std::string>{"", "[]", "{", "null", "\"x\"", "{\"a\":1,\"a\":2}",
-                                                         std::string("{\"a\":\"\0\"}", 9), "\xff\xfe"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "[]", "{", "null", "\"x\"", "{\"a\":1,\"a\":2}",
+                                std::string("{\"a\":\"\0\"}", 9), "\xff\xfe"}) {
     expectOAuthError(post(bad), 400, "invalid_client_metadata");
   }
   expectOAuthError(must(makeRequest("GET", "/oauth/register")), 405, "invalid_request");
@@ -941,7 +1033,8 @@ TEST(AuthorizationServerRegistration, CanBeClosed) {
       {{"Content-Type", "application/json"}}));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403);
-  const auto meta = world.authorization->handle(makeRequest("GET", "/.well-known/oauth-authorization-server"));
+  const auto meta =
+      world.authorization->handle(makeRequest("GET", "/.well-known/oauth-authorization-server"));
   EXPECT_FALSE(object(meta->body)->has("registration_endpoint"));
 }
 
@@ -958,11 +1051,17 @@ TEST_F(AuthorizationServerTest, RegistrationManagementOverHttp) {
   EXPECT_EQ(read.status, 200);
   read = must(makeRequest("GET", path));
   EXPECT_EQ(read.status, 401);
-  EXPECT_TRUE(common::startsWith(headerOf(read, "WWW-Authenticate").value_or(""), "Bearer")) << read.body;
-  EXPECT_EQ(must(makeRequest("GET", path, {}, "", {{"Authorization", "Basic " + token}})).status, 401);
-  EXPECT_EQ(must(makeRequest("DELETE", path, {}, "", {{"Authorization", "Bearer " + token}})).status, 204);
-  EXPECT_EQ(must(makeRequest("GET", path, {}, "", {{"Authorization", "Bearer " + token}})).status, 401);
-  EXPECT_EQ(must(makeRequest("PATCH", path, {}, "", {{"Authorization", "Bearer " + token}})).status, 405);
+  EXPECT_TRUE(common::startsWith(headerOf(read, "WWW-Authenticate").value_or(""), "Bearer"))
+      << read.body;
+  EXPECT_EQ(must(makeRequest("GET", path, {}, "", {{"Authorization", "Basic " + token}})).status,
+            401);
+  EXPECT_EQ(
+      must(makeRequest("DELETE", path, {}, "", {{"Authorization", "Bearer " + token}})).status,
+      204);
+  EXPECT_EQ(must(makeRequest("GET", path, {}, "", {{"Authorization", "Bearer " + token}})).status,
+            401);
+  EXPECT_EQ(must(makeRequest("PATCH", path, {}, "", {{"Authorization", "Bearer " + token}})).status,
+            405);
 }
 
 // ---- setup --------------------------------------------------------------------------------------
@@ -978,8 +1077,12 @@ TEST_F(SetupTest, TheSetupLinkCreatesTheFirstAdministratorOnce) {
   const auto page = b.get("/setup", {{"token", token}});
   ASSERT_EQ(page.status, 200);
   const std::string csrf = *hiddenField(page.body, "csrf");
-  const Pairs good{{"csrf", csrf}, {"token", token}, {"username", "Admin"}, {"email", "admin@example.com"},
-                   {"password", "a long admin password"}, {"confirm", "a long admin password"}};
+  const Pairs good{{"csrf", csrf},
+                   {"token", token},
+                   {"username", "Admin"},
+                   {"email", "admin@example.com"},
+                   {"password", "a long admin password"},
+                   {"confirm", "a long admin password"}};
   // Mismatched passwords keep the link usable.
   EXPECT_EQ(b.post("/setup", with(good, "confirm", "different")).status, 400);
   EXPECT_EQ(world_.users.count(), 0u);
@@ -1005,7 +1108,8 @@ TEST_F(SetupTest, UnknownOrExpiredLinksShowNothing) {
   const std::string expired = world_.authorization->createSetupToken(1ms);
   const auto until = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < until &&
-         world_.db.query("SELECT expires_at FROM setup_tokens").front().integer(0) >= storage::nowMillis()) {
+         world_.db.query("SELECT expires_at FROM setup_tokens").front().integer(0) >=
+             storage::nowMillis()) {
     std::this_thread::sleep_for(2ms);
   }
   EXPECT_EQ(b.get("/setup", {{"token", expired}}).status, 404);
@@ -1022,22 +1126,29 @@ TEST_F(SetupTest, APasswordTheIdentityProviderRefusesLeavesNoUserBehind) {
   const std::string token = world_.authorization->createSetupToken(1h);
   Browser b(*world_.authorization);
   const auto page = b.get("/setup", {{"token", token}});
-  const auto r = b.post("/setup", {{"csrf", *hiddenField(page.body, "csrf")}, {"token", token},
-                                   {"username", "admin"}, {"password", "short"}, {"confirm", "short"}});
+  const auto r = b.post("/setup", {{"csrf", *hiddenField(page.body, "csrf")},
+                                   {"token", token},
+                                   {"username", "admin"},
+                                   {"password", "short"},
+                                   {"confirm", "short"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(world_.users.count(), 0u);
   // The link still works.
   EXPECT_EQ(b.get("/setup", {{"token", token}}).status, 200);
 }
 
-// ---- hostile input --------------------------------------------------------------------------------
+// ---- hostile input
+// --------------------------------------------------------------------------------
 
 TEST_F(AuthorizationServerTest, HostileInputNeverThrowsAndAlwaysAnswers) {
   std::mt19937 rng(7);
-  const std::vector<std::string> paths{"/oauth/authorize", "/oauth/login",  "/oauth/login/link", "/oauth/consent",
-                                       "/oauth/token",     "/oauth/revoke", "/oauth/introspect", "/oauth/register",
-                                       "/oauth/register/x", "/setup",       "/oauth/jwks",
-                                       "/.well-known/oauth-protected-resource/mcp"};
+  const std::vector<std::string> paths{
+      "/oauth/authorize",  "/oauth/login",
+      "/oauth/login/link", "/oauth/consent",
+      "/oauth/token",      "/oauth/revoke",
+      "/oauth/introspect", "/oauth/register",
+      "/oauth/register/x", "/setup",
+      "/oauth/jwks",       "/.well-known/oauth-protected-resource/mcp"};
   const std::vector<std::string> bodies{
       "",
       std::string(1 << 20, 'a'),
@@ -1053,15 +1164,19 @@ TEST_F(AuthorizationServerTest, HostileInputNeverThrowsAndAlwaysAnswers) {
   for (const auto& path : paths) {
     for (const std::string method : {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"}) {
       for (const auto& body : bodies) {
-        for (const std::string type : {"application/x-www-form-urlencoded", "application/json", "text/plain"}) {
-          HttpRequest r = makeRequest(method, path, {{"client_id", body.substr(0, 100)}, {"x", "\xff"}}, body,
-                                      {{"Content-Type", type}, {"Authorization", "Basic " + body.substr(0, 50)},
-                                       {"Cookie", "pc_session=" + body.substr(0, 30)}});
+        for (const std::string type :
+             {"application/x-www-form-urlencoded", "application/json", "text/plain"}) {
+          HttpRequest r =
+              makeRequest(method, path, {{"client_id", body.substr(0, 100)}, {"x", "\xff"}}, body,
+                          {{"Content-Type", type},
+                           {"Authorization", "Basic " + body.substr(0, 50)},
+                           {"Cookie", "pc_session=" + body.substr(0, 30)}});
           std::optional<HttpResponse> response;
           ASSERT_NO_THROW(response = world_.authorization->handle(r)) << method << " " << path;
           ASSERT_TRUE(response.has_value()) << method << " " << path;
           EXPECT_GE(response->status, 200);
-          EXPECT_LT(response->status, 500) << method << " " << path << " " << response->body.substr(0, 200);
+          EXPECT_LT(response->status, 500)
+              << method << " " << path << " " << response->body.substr(0, 200);
           if (response->status >= 400 && response->contentType == "application/json") {
             EXPECT_TRUE(json::getString(object(response->body), "error").has_value()) << path;
           }

@@ -54,17 +54,19 @@ std::string pemOf(int (*write)(BIO*, void*), void* object) {
 }
 
 // A self-signed certificate for `name` (also its own CA), written to `dir`.
-Certificate makeCertificate(const TempDir& dir, const std::string& name, const std::string& altNames) {
+Certificate makeCertificate(const TempDir& dir, const std::string& name,
+                            const std::string& altNames) {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
   X509* x = X509_new();
   X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), static_cast<long>(std::random_device{}() & 0x7FFFFFFF));
+  ASN1_INTEGER_set(X509_get_serialNumber(x),
+                   static_cast<long>(std::random_device{}() & 0x7FFFFFFF));
   X509_gmtime_adj(X509_getm_notBefore(x), -3600);
   X509_gmtime_adj(X509_getm_notAfter(x), 86400);
   X509_set_pubkey(x, key);
   X509_NAME* subject = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(name.c_str()), -1,
-                             -1, 0);
+  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
   X509_set_issuer_name(x, subject);
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
@@ -77,10 +79,12 @@ Certificate makeCertificate(const TempDir& dir, const std::string& name, const s
   }
   X509_sign(x, key, EVP_sha256());
   Certificate out{dir.file(name + ".crt"), dir.file(name + ".key")};
-  std::ofstream(out.certFile) << pemOf([](BIO* b, void* o) { return PEM_write_bio_X509(b, static_cast<X509*>(o)); }, x);
+  std::ofstream(out.certFile) << pemOf(
+      [](BIO* b, void* o) { return PEM_write_bio_X509(b, static_cast<X509*>(o)); }, x);
   std::ofstream(out.keyFile) << pemOf(
       [](BIO* b, void* o) {
-        return PEM_write_bio_PrivateKey(b, static_cast<EVP_PKEY*>(o), nullptr, nullptr, 0, nullptr, nullptr);
+        return PEM_write_bio_PrivateKey(b, static_cast<EVP_PKEY*>(o), nullptr, nullptr, 0, nullptr,
+                                        nullptr);
       },
       key);
   X509_free(x);
@@ -93,8 +97,9 @@ using Handler = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTT
 class HttpsServer {
  public:
   HttpsServer(const Certificate& cert, Handler handler) : handler_(std::move(handler)) {
-    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, cert.keyFile,
-                                                             cert.certFile, "", Poco::Net::Context::VERIFY_NONE);
+    Poco::Net::Context::Ptr context =
+        new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, cert.keyFile, cert.certFile, "",
+                               Poco::Net::Context::VERIFY_NONE);
     Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, context);
     port_ = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
@@ -108,7 +113,9 @@ class HttpsServer {
     server_->stopAll(true);
   }
   uint16_t port() const { return port_; }
-  std::string url(const std::string& path) const { return "https://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string url(const std::string& path) const {
+    return "https://127.0.0.1:" + std::to_string(port_) + path;
+  }
 
   std::atomic<int> hits{0};
   Poco::Event release;  // lets a stalled handler go
@@ -116,7 +123,8 @@ class HttpsServer {
  private:
   struct Adapter : Poco::Net::HTTPRequestHandler {
     explicit Adapter(HttpsServer& s) : server(s) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
       ++server.hits;
       server.handler_(request, response);
     }
@@ -124,7 +132,8 @@ class HttpsServer {
   };
   struct Factory : Poco::Net::HTTPRequestHandlerFactory {
     explicit Factory(HttpsServer& s) : server(s) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
       return new Adapter(server);
     }
     HttpsServer& server;
@@ -136,7 +145,8 @@ class HttpsServer {
 };
 
 std::string document(const std::string& url, const std::string& extra = "") {
-  return R"J({"client_id":")J" + url + R"J(","client_name":"Doc Client","redirect_uris":["http://127.0.0.1/cb"],)J"
+  return R"J({"client_id":")J" + url +
+         R"J(","client_name":"Doc Client","redirect_uris":["http://127.0.0.1/cb"],)J"
          R"J("token_endpoint_auth_method":"none")J" +
          extra + "}";
 }
@@ -156,15 +166,17 @@ class FetcherTest : public ::testing::Test {
   Certificate cert_;
 };
 
-std::unique_ptr<HttpsServer> documentServer(const Certificate& cert, const std::string& cacheControl,
-                                            std::function<std::string(const std::string&)> body = {}) {
+std::unique_ptr<HttpsServer> documentServer(
+    const Certificate& cert, const std::string& cacheControl,
+    std::function<std::string(const std::string&)> body = {}) {
   std::shared_ptr<uint16_t> port = std::make_shared<uint16_t>(0);
-  auto server = std::make_unique<HttpsServer>(cert, [port, cacheControl, body](auto& request, auto& response) {
-    const std::string url = "https://127.0.0.1:" + std::to_string(*port) + request.getURI();
-    response.setContentType("application/json");
-    if (!cacheControl.empty()) response.set("Cache-Control", cacheControl);
-    response.send() << (body ? body(url) : document(url));
-  });
+  auto server = std::make_unique<HttpsServer>(
+      cert, [port, cacheControl, body](auto& request, auto& response) {
+        const std::string url = "https://127.0.0.1:" + std::to_string(*port) + request.getURI();
+        response.setContentType("application/json");
+        if (!cacheControl.empty()) response.set("Cache-Control", cacheControl);
+        response.send() << (body ? body(url) : document(url));
+      });
   *port = server->port();
   return server;
 }
@@ -172,20 +184,51 @@ std::unique_ptr<HttpsServer> documentServer(const Certificate& cert, const std::
 // ---- addresses ----------------------------------------------------------------------------
 
 TEST(SpecialUseAddresses, AreRecognised) {
-  for (const char* a : {"127.0.0.1", "127.255.255.254", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-                        "169.254.169.254", "100.64.0.1", "0.0.0.0", "0.1.2.3", "192.0.0.8", "192.0.2.1",
-                        "198.18.0.1", "198.51.100.7", "203.0.113.9", "224.0.0.1", "239.255.255.250",
-                        "240.0.0.1", "255.255.255.255", "::", "::1", "fe80::1", "fc00::1", "fd12:3456::1",
-                        "fec0::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
-                        "::127.0.0.1", "2001:db8::1", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1",
-                        "not an address", "", "1.2.3", "localhost"}) {
+  for (const char* a : {"127.0.0.1",
+                        "127.255.255.254",
+                        "10.1.2.3",
+                        "172.16.0.1",
+                        "172.31.255.255",
+                        "192.168.1.1",
+                        "169.254.169.254",
+                        "100.64.0.1",
+                        "0.0.0.0",
+                        "0.1.2.3",
+                        "192.0.0.8",
+                        "192.0.2.1",
+                        "198.18.0.1",
+                        "198.51.100.7",
+                        "203.0.113.9",
+                        "224.0.0.1",
+                        "239.255.255.250",
+                        "240.0.0.1",
+                        "255.255.255.255",
+                        "::",
+                        "::1",
+                        "fe80::1",
+                        "fc00::1",
+                        "fd12:3456::1",
+                        "fec0::1",
+                        "ff02::1",
+                        "::ffff:127.0.0.1",
+                        "::ffff:10.0.0.1",
+                        "::ffff:169.254.169.254",
+                        "::127.0.0.1",
+                        "2001:db8::1",
+                        "64:ff9b::a9fe:a9fe",
+                        "2002:a9fe:a9fe::1",
+                        "not an address",
+                        "",
+                        "1.2.3",
+                        "localhost"}) {
     EXPECT_TRUE(ClientMetadataFetcher::isSpecialUse(a)) << a;
   }
 }
 
 TEST(SpecialUseAddresses, PublicOnesAreNot) {
-  for (const char* a : {"8.8.8.8", "1.1.1.1", "172.15.255.255", "172.32.0.1", "192.169.0.1", "100.128.0.1",
-                        "2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8"}) {
+  for (const char* a :
+       {"8.8.8.8", "1.1.1.1", "172.15.255.255", "172.32.0.1", "192.169.0.1", "100.128.0.1",
+        "2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8"}) {
     EXPECT_FALSE(ClientMetadataFetcher::isSpecialUse(a)) << a;
   }
 }
@@ -195,14 +238,28 @@ TEST(MetadataUrls, WhatNamesADocument) {
                         "https://app.example/a/b/c"}) {
     EXPECT_TRUE(ClientMetadataFetcher::isMetadataUrl(u)) << u;
   }
-  for (const std::string& u : std::vector<std::string>{
-           "http://app.example/client.json", "https://app.example", "https://app.example/",
-           "https://app.example/c?x=1", "https://app.example/c#f", "https://user@app.example/c",
-           "https://app.example\\@evil/c", "https://[::1]/c", "https://app.example/a/../c",
-           "https://app.example/./c", "https://app.example:0/c", "https://app.example:70000/c",
-           "https://app.example:/c", "https://app.example:443abc/c", "https://app.example:+443/c",
-           "https://app.example:-1/c", "https://app.example:0x1bb/c", "https:///c", "pc_abcdef", "",
-           "https://app.example/" + std::string(2100, 'a')}) {
+  for (const std::string& u :
+       std::vector<std::string>{"http://app.example/client.json",
+                                "https://app.example",
+                                "https://app.example/",
+                                "https://app.example/c?x=1",
+                                "https://app.example/c#f",
+                                "https://user@app.example/c",
+                                "https://app.example\\@evil/c",
+                                "https://[::1]/c",
+                                "https://app.example/a/../c",
+                                "https://app.example/./c",
+                                "https://app.example:0/c",
+                                "https://app.example:70000/c",
+                                "https://app.example:/c",
+                                "https://app.example:443abc/c",
+                                "https://app.example:+443/c",
+                                "https://app.example:-1/c",
+                                "https://app.example:0x1bb/c",
+                                "https:///c",
+                                "pc_abcdef",
+                                "",
+                                "https://app.example/" + std::string(2100, 'a')}) {
     EXPECT_FALSE(ClientMetadataFetcher::isMetadataUrl(u)) << u.substr(0, 60);
   }
 }
@@ -212,9 +269,10 @@ TEST_F(FetcherTest, LoopbackAndPrivateAddressesAreRefusedUnlessAllowed) {
   FetcherOptions o = options();
   o.allowHosts.clear();
   ClientMetadataFetcher fetcher(o);
-  for (const std::string& host : std::vector<std::string>{"127.0.0.1", "localhost", "127.1", "2130706433",
-                                                          "0x7f000001", "0.0.0.0"}) {
-    const auto r = fetcher.fetch("https://" + host + ":" + std::to_string(server->port()) + "/client.json");
+  for (const std::string& host : std::vector<std::string>{"127.0.0.1", "localhost", "127.1",
+                                                          "2130706433", "0x7f000001", "0.0.0.0"}) {
+    const auto r =
+        fetcher.fetch("https://" + host + ":" + std::to_string(server->port()) + "/client.json");
     EXPECT_FALSE(r.ok) << host;
     EXPECT_FALSE(r.error.empty()) << host;
   }
@@ -247,8 +305,8 @@ TEST_F(FetcherTest, CachesAsCacheControlAllows) {
 }
 
 TEST_F(FetcherTest, NoStoreAndNoCacheAreNotCached) {
-  for (const std::string& cc : std::vector<std::string>{"no-store", "no-cache", "max-age=60, no-store",
-                                                        "No-Store"}) {
+  for (const std::string& cc :
+       std::vector<std::string>{"no-store", "no-cache", "max-age=60, no-store", "No-Store"}) {
     auto server = documentServer(cert_, cc);
     ClientMetadataFetcher fetcher(options());
     ASSERT_TRUE(fetcher.fetch(server->url("/c.json")).ok) << cc;
@@ -337,7 +395,8 @@ TEST_F(FetcherTest, DocumentsOverTheSizeCapAreRefused) {
     std::shared_ptr<uint16_t> port = std::make_shared<uint16_t>(0);
     HttpsServer big(cert_, [port, chunked](auto& request, auto& response) {
       response.setChunkedTransferEncoding(chunked);
-      const std::string d = document("https://127.0.0.1:" + std::to_string(*port) + request.getURI(), R"J(,"pad":")J");
+      const std::string d = document(
+          "https://127.0.0.1:" + std::to_string(*port) + request.getURI(), R"J(,"pad":")J");
       std::ostream& out = response.send();
       out << d.substr(0, d.size() - 1);
       // Far more than the cap: the fetcher must stop reading, not buffer it.
@@ -394,9 +453,8 @@ TEST_F(FetcherTest, ASlowDripIsCutOffAtTheDeadline) {
 }
 
 TEST_F(FetcherTest, TheDocumentMustNameItself) {
-  auto wrong = documentServer(cert_, "max-age=60", [](const std::string& url) {
-    return document(url + "x");
-  });
+  auto wrong = documentServer(cert_, "max-age=60",
+                              [](const std::string& url) { return document(url + "x"); });
   ClientMetadataFetcher fetcher(options());
   auto r = fetcher.fetch(wrong->url("/c.json"));
   EXPECT_FALSE(r.ok);
@@ -411,8 +469,8 @@ TEST_F(FetcherTest, TheDocumentMustNameItself) {
 }
 
 TEST_F(FetcherTest, BodiesThatAreNotJsonObjectsAreRefused) {
-  for (const std::string& body : std::vector<std::string>{"", "not json", "[1,2]", "\"text\"", "{\"a\":",
-                                                          std::string("{\"a\":\"\0\"}", 9)}) {
+  for (const std::string& body : std::vector<std::string>{
+           "", "not json", "[1,2]", "\"text\"", "{\"a\":", std::string("{\"a\":\"\0\"}", 9)}) {
     auto server = documentServer(cert_, "", [body](const std::string&) { return body; });
     ClientMetadataFetcher fetcher(options());
     const auto r = fetcher.fetch(server->url("/c.json"));
@@ -447,8 +505,10 @@ TEST_F(FetcherTest, ACertificateForAnotherNameIsRefused) {
 class MetadataClientTest : public FetcherTest {
  protected:
   MetadataClientTest() : db_(storage::StorageOptions{dir_.file("cimd.db")}) {}
-  std::optional<Client> find(const std::string& extra, std::string& problem, const std::string& path = "/c.json") {
-    auto server = documentServer(cert_, "no-store", [extra](const std::string& url) { return document(url, extra); });
+  std::optional<Client> find(const std::string& extra, std::string& problem,
+                             const std::string& path = "/c.json") {
+    auto server = documentServer(cert_, "no-store",
+                                 [extra](const std::string& url) { return document(url, extra); });
     ClientRegistry registry(db_, {}, options(), true);
     return registry.find(server->url(path), problem);
   }
@@ -468,8 +528,8 @@ TEST_F(MetadataClientTest, AValidDocumentIsAPublicClient) {
 }
 
 TEST_F(MetadataClientTest, DocumentsWithSecretsOrBadMetadataAreRefused) {
-  for (const std::string& extra : std::vector<std::string>{
-           R"J(,"client_secret":"s")J", R"J(,"client_secret_expires_at":0)J"}) {
+  for (const std::string& extra : std::vector<std::string>{R"J(,"client_secret":"s")J",
+                                                           R"J(,"client_secret_expires_at":0)J"}) {
     std::string problem;
     EXPECT_FALSE(find(extra, problem)) << extra;
     EXPECT_NE(problem.find("secret"), std::string::npos) << problem;
@@ -486,7 +546,8 @@ TEST_F(MetadataClientTest, DocumentsWithSecretsOrBadMetadataAreRefused) {
   });
   EXPECT_FALSE(registry.find(noName->url("/n.json"), problem));
   auto badRedirect = documentServer(cert_, "no-store", [](const std::string& url) {
-    return R"J({"client_id":")J" + url + R"J(","client_name":"C","redirect_uris":["javascript:alert(1)"]})J";
+    return R"J({"client_id":")J" + url +
+           R"J(","client_name":"C","redirect_uris":["javascript:alert(1)"]})J";
   });
   EXPECT_FALSE(registry.find(badRedirect->url("/r.json"), problem));
 }
@@ -536,11 +597,12 @@ TEST_F(FetcherTest, AMetadataDocumentClientSignsInAndIsWarnedAbout) {
                                                   {"decision", "approve"}});
   ASSERT_EQ(redirect.status, 303);
   const std::string code = *param(queryOf(*headerOf(redirect, "Location")), "code");
-  const auto token = world.authorization->handle(tokenRequest({{"grant_type", "authorization_code"},
-                                                               {"code", code},
-                                                               {"redirect_uri", "http://127.0.0.1:5555/cb"},
-                                                               {"code_verifier", verifier},
-                                                               {"client_id", clientId}}));
+  const auto token =
+      world.authorization->handle(tokenRequest({{"grant_type", "authorization_code"},
+                                                {"code", code},
+                                                {"redirect_uri", "http://127.0.0.1:5555/cb"},
+                                                {"code_verifier", verifier},
+                                                {"client_id", clientId}}));
   ASSERT_TRUE(token);
   EXPECT_EQ(token->status, 200) << token->body;
   // The document was fetched once for the whole flow (cached as it allows).

@@ -57,7 +57,8 @@ TEST(RedirectUriRules, Refused) {
       "https://app.example/" + std::string(2100, 'a'),
   };
   for (const auto& uri : refused) {
-    EXPECT_FALSE(ClientRegistry::redirectUriProblem(uri).empty()) << "accepted: " << uri.substr(0, 80);
+    EXPECT_FALSE(ClientRegistry::redirectUriProblem(uri).empty())
+        << "accepted: " << uri.substr(0, 80);
   }
 }
 
@@ -81,7 +82,8 @@ TEST(RedirectUriRules, Accepted) {
 TEST(RedirectUriMatching, ExactExceptTheLoopbackPort) {
   // Loopback http: any port (RFC 8252 7.3), everything else exact.
   EXPECT_TRUE(ClientRegistry::redirectMatches("http://127.0.0.1/cb", "http://127.0.0.1:51234/cb"));
-  EXPECT_TRUE(ClientRegistry::redirectMatches("http://127.0.0.1:1000/cb", "http://127.0.0.1:2000/cb"));
+  EXPECT_TRUE(
+      ClientRegistry::redirectMatches("http://127.0.0.1:1000/cb", "http://127.0.0.1:2000/cb"));
   EXPECT_TRUE(ClientRegistry::redirectMatches("http://localhost:3000/cb", "http://localhost/cb"));
   EXPECT_TRUE(ClientRegistry::redirectMatches("http://[::1]/cb", "http://[::1]:7/cb"));
   EXPECT_TRUE(ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/cb"));
@@ -90,15 +92,22 @@ TEST(RedirectUriMatching, ExactExceptTheLoopbackPort) {
   EXPECT_FALSE(ClientRegistry::redirectMatches("http://127.0.0.1/cb", "http://127.0.0.1:5/cb/"));
   EXPECT_FALSE(ClientRegistry::redirectMatches("http://127.0.0.1/cb", "http://127.0.0.1:5/CB"));
   EXPECT_FALSE(ClientRegistry::redirectMatches("http://127.0.0.1/cb", "http://127.0.0.1:5/cb?x=1"));
-  EXPECT_FALSE(ClientRegistry::redirectMatches("http://127.0.0.1/cb", "http://127.0.0.1:5@evil.example/cb"));
-  EXPECT_FALSE(ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/cb/"));
-  EXPECT_FALSE(ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/cb?x=1"));
+  EXPECT_FALSE(
+      ClientRegistry::redirectMatches("http://127.0.0.1/cb", "http://127.0.0.1:5@evil.example/cb"));
+  EXPECT_FALSE(
+      ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/cb/"));
+  EXPECT_FALSE(
+      ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/cb?x=1"));
   EXPECT_FALSE(ClientRegistry::redirectMatches("https://app.example/cb", "https://APP.example/cb"));
   EXPECT_FALSE(ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/CB"));
-  EXPECT_FALSE(ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example:443/cb"));
-  EXPECT_FALSE(ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/cb#x"));
-  EXPECT_FALSE(ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/%63b"));
-  EXPECT_FALSE(ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/cb "));
+  EXPECT_FALSE(
+      ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example:443/cb"));
+  EXPECT_FALSE(
+      ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/cb#x"));
+  EXPECT_FALSE(
+      ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/%63b"));
+  EXPECT_FALSE(
+      ClientRegistry::redirectMatches("https://app.example/cb", "https://app.example/cb "));
   EXPECT_FALSE(ClientRegistry::redirectMatches("com.example.app:/cb", "com.example.app:/cb2"));
 }
 
@@ -107,7 +116,8 @@ TEST(RedirectUriMatching, ExactExceptTheLoopbackPort) {
 class ClientRegistryTest : public ::testing::Test {
  protected:
   ClientRegistryTest()
-      : db_(storage::StorageOptions{dir_.file("clients.db")}), registry_(db_, configured(), FetcherOptions{}, false) {}
+      : db_(storage::StorageOptions{dir_.file("clients.db")}),
+        registry_(db_, configured(), FetcherOptions{}, false) {}
 
   static std::vector<config::ConfiguredClient> configured() {
     config::ConfiguredClient system;
@@ -127,7 +137,8 @@ class ClientRegistryTest : public ::testing::Test {
   RegistrationResponse reg(const std::string& metadata) {
     return registry_.registerClient(object(metadata), "https://as.example/oauth/register");
   }
-  std::string registered(const std::string& metadata, std::string* token = nullptr, std::string* secret = nullptr) {
+  std::string registered(const std::string& metadata, std::string* token = nullptr,
+                         std::string* secret = nullptr) {
     const auto r = reg(metadata);
     EXPECT_EQ(r.status, 201) << json::stringify(r.body);
     if (token) *token = json::getString(r.body, "registration_access_token").value_or("");
@@ -137,7 +148,8 @@ class ClientRegistryTest : public ::testing::Test {
   void expectRefused(const std::string& metadata, const std::string& error) {
     const auto r = reg(metadata);
     EXPECT_EQ(r.status, 400) << metadata;
-    EXPECT_EQ(json::getString(r.body, "error"), error) << metadata << " -> " << json::stringify(r.body);
+    EXPECT_EQ(json::getString(r.body, "error"), error)
+        << metadata << " -> " << json::stringify(r.body);
     EXPECT_TRUE(json::getString(r.body, "error_description").has_value());
   }
 
@@ -154,7 +166,8 @@ TEST_F(ClientRegistryTest, RegistersAPublicNativeClient) {
   EXPECT_TRUE(common::startsWith(id, "pc_"));
   EXPECT_FALSE(r.body->has("client_secret"));
   EXPECT_EQ(json::getString(r.body, "application_type"), std::string("native"));
-  EXPECT_EQ(json::getString(r.body, "registration_client_uri"), "https://as.example/oauth/register/" + id);
+  EXPECT_EQ(json::getString(r.body, "registration_client_uri"),
+            "https://as.example/oauth/register/" + id);
   EXPECT_TRUE(json::getInt(r.body, "client_id_issued_at").has_value());
   const std::string token = *json::getString(r.body, "registration_access_token");
   EXPECT_GE(token.size(), 40u);
@@ -172,10 +185,12 @@ TEST_F(ClientRegistryTest, RegistersAPublicNativeClient) {
 TEST_F(ClientRegistryTest, AConfidentialClientGetsASecretStoredAsAHashOnly) {
   std::string token;
   std::string secret;
-  const std::string id = registered(R"J({"redirect_uris":["https://app.example/cb"]})J", &token, &secret);
+  const std::string id =
+      registered(R"J({"redirect_uris":["https://app.example/cb"]})J", &token, &secret);
   EXPECT_GE(secret.size(), 40u);
-  const auto rows = db_.query("SELECT secret_hash, registration_token_hash, metadata_json FROM clients WHERE client_id = ?",
-                              {Value(id)});
+  const auto rows = db_.query(
+      "SELECT secret_hash, registration_token_hash, metadata_json FROM clients WHERE client_id = ?",
+      {Value(id)});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].text(0), common::sha256Hex(secret));
   EXPECT_EQ(rows[0].text(1), common::sha256Hex(token));
@@ -199,29 +214,37 @@ TEST_F(ClientRegistryTest, RefusesBadMetadata) {
   expectRefused(R"J({"redirect_uris":["https://app.example/cb#x"]})J", "invalid_redirect_uri");
   expectRefused(R"J({"redirect_uris":["http://app.example/cb"]})J", "invalid_redirect_uri");
   std::string many = R"J({"redirect_uris":[)J";
-  for (int i = 0; i < 21; ++i) many += std::string(i ? "," : "") + "\"https://app.example/cb" + std::to_string(i) + "\"";
+  for (int i = 0; i < 21; ++i)
+    many += std::string(i ? "," : "") + "\"https://app.example/cb" + std::to_string(i) + "\"";
   expectRefused(many + "]}", "invalid_redirect_uri");
   expectRefused(R"J({"redirect_uris":["https://app.example/cb"],"application_type":"desktop"})J",
                 "invalid_client_metadata");
-  expectRefused(R"J({"redirect_uris":["http://127.0.0.1/cb"],"application_type":"web"})J", "invalid_redirect_uri");
-  expectRefused(R"J({"redirect_uris":["https://app.example/cb"],"token_endpoint_auth_method":"private_key_jwt"})J",
-                "invalid_client_metadata");
-  expectRefused(R"J({"redirect_uris":["https://app.example/cb"],"grant_types":"authorization_code"})J",
-                "invalid_client_metadata");
+  expectRefused(R"J({"redirect_uris":["http://127.0.0.1/cb"],"application_type":"web"})J",
+                "invalid_redirect_uri");
+  expectRefused(
+      R"J({"redirect_uris":["https://app.example/cb"],"token_endpoint_auth_method":"private_key_jwt"})J",
+      "invalid_client_metadata");
+  expectRefused(
+      R"J({"redirect_uris":["https://app.example/cb"],"grant_types":"authorization_code"})J",
+      "invalid_client_metadata");
   expectRefused(R"J({"redirect_uris":["https://app.example/cb"],"grant_types":["implicit"]})J",
                 "invalid_client_metadata");
   expectRefused(R"J({"redirect_uris":["https://app.example/cb"],"grant_types":["password"]})J",
                 "invalid_client_metadata");
-  expectRefused(R"J({"redirect_uris":["https://app.example/cb"],"grant_types":["client_credentials"]})J",
-                "invalid_client_metadata");
+  expectRefused(
+      R"J({"redirect_uris":["https://app.example/cb"],"grant_types":["client_credentials"]})J",
+      "invalid_client_metadata");
   expectRefused(R"J({"redirect_uris":["https://app.example/cb"],"response_types":["token"]})J",
                 "invalid_client_metadata");
-  expectRefused(R"J({"redirect_uris":["https://app.example/cb"],"client_name":")J" + std::string(201, 'n') + "\"}",
+  expectRefused(R"J({"redirect_uris":["https://app.example/cb"],"client_name":")J" +
+                    std::string(201, 'n') + "\"}",
                 "invalid_client_metadata");
-  expectRefused(R"J({"redirect_uris":["https://app.example/cb"],"client_uri":"javascript:alert(1)"})J",
-                "invalid_client_metadata");
-  expectRefused(R"J({"redirect_uris":["https://app.example/cb"],"client_uri":"http://app.example"})J",
-                "invalid_client_metadata");
+  expectRefused(
+      R"J({"redirect_uris":["https://app.example/cb"],"client_uri":"javascript:alert(1)"})J",
+      "invalid_client_metadata");
+  expectRefused(
+      R"J({"redirect_uris":["https://app.example/cb"],"client_uri":"http://app.example"})J",
+      "invalid_client_metadata");
   EXPECT_EQ(db_.query("SELECT COUNT(*) FROM clients").front().integer(0), 0);
 }
 
@@ -248,7 +271,8 @@ TEST_F(ClientRegistryTest, ReadNeedsTheRegistrationAccessToken) {
   EXPECT_EQ(json::getString(ok.body, "client_id"), id);
   EXPECT_FALSE(ok.body->has("client_secret"));
   EXPECT_FALSE(ok.body->has("registration_access_token"));
-  for (const std::string& bad : std::vector<std::string>{"", token + "x", token.substr(1), "Bearer " + token}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", token + "x", token.substr(1), "Bearer " + token}) {
     const auto r = registry_.read(id, bad, "");
     EXPECT_EQ(r.status, 401);
     EXPECT_EQ(json::getString(r.body, "error"), std::string("invalid_token"));
@@ -261,11 +285,15 @@ TEST_F(ClientRegistryTest, OneClientsTokenCannotManageAnother) {
   const std::string a = registered(R"J({"redirect_uris":["https://a.example/cb"]})J", &tokenA);
   const std::string b = registered(R"J({"redirect_uris":["https://b.example/cb"]})J", &tokenB);
   EXPECT_EQ(registry_.read(b, tokenA, "").status, 401);
-  EXPECT_EQ(registry_.update(b, tokenA, object(R"J({"redirect_uris":["https://evil.example/cb"]})J"), "").status, 401);
+  EXPECT_EQ(
+      registry_.update(b, tokenA, object(R"J({"redirect_uris":["https://evil.example/cb"]})J"), "")
+          .status,
+      401);
   EXPECT_EQ(registry_.remove(b, tokenA).status, 401);
   std::string problem;
   EXPECT_FALSE(registry_.find(b, problem)->revoked);
-  EXPECT_EQ(registry_.find(b, problem)->redirectUris, std::vector<std::string>{"https://b.example/cb"});
+  EXPECT_EQ(registry_.find(b, problem)->redirectUris,
+            std::vector<std::string>{"https://b.example/cb"});
   (void)a;
 }
 
@@ -280,7 +308,9 @@ TEST_F(ClientRegistryTest, UpdateReplacesTheMetadata) {
   const std::string id =
       registered(R"J({"redirect_uris":["https://app.example/cb"],"client_name":"Old"})J", &token);
   const auto r = registry_.update(
-      id, token, object(R"J({"client_id":")J" + id + R"J(","redirect_uris":["https://app.example/new"],"client_name":"New"})J"),
+      id, token,
+      object(R"J({"client_id":")J" + id +
+             R"J(","redirect_uris":["https://app.example/new"],"client_name":"New"})J"),
       "https://as.example/oauth/register");
   ASSERT_EQ(r.status, 200) << json::stringify(r.body);
   std::string problem;
@@ -294,17 +324,32 @@ TEST_F(ClientRegistryTest, UpdateReplacesTheMetadata) {
 TEST_F(ClientRegistryTest, UpdateRefusesBadChanges) {
   std::string token;
   const std::string id = registered(R"J({"redirect_uris":["https://app.example/cb"]})J", &token);
-  EXPECT_EQ(registry_.update(id, token, object(R"J({"client_id":"other","redirect_uris":["https://app.example/cb"]})J"), "")
+  EXPECT_EQ(
+      registry_
+          .update(id, token,
+                  object(R"J({"client_id":"other","redirect_uris":["https://app.example/cb"]})J"),
+                  "")
+          .status,
+      400);
+  EXPECT_EQ(
+      registry_
+          .update(
+              id, token,
+              object(
+                  R"J({"redirect_uris":["https://app.example/cb"],"token_endpoint_auth_method":"none"})J"),
+              "")
+          .status,
+      400);
+  EXPECT_EQ(
+      registry_.update(id, token, object(R"J({"redirect_uris":["javascript:alert(1)"]})J"), "")
+          .status,
+      400);
+  EXPECT_EQ(registry_.update(id, "", object(R"J({"redirect_uris":["https://app.example/x"]})J"), "")
                 .status,
-            400);
-  EXPECT_EQ(registry_.update(id, token,
-                             object(R"J({"redirect_uris":["https://app.example/cb"],"token_endpoint_auth_method":"none"})J"), "")
-                .status,
-            400);
-  EXPECT_EQ(registry_.update(id, token, object(R"J({"redirect_uris":["javascript:alert(1)"]})J"), "").status, 400);
-  EXPECT_EQ(registry_.update(id, "", object(R"J({"redirect_uris":["https://app.example/x"]})J"), "").status, 401);
+            401);
   std::string problem;
-  EXPECT_EQ(registry_.find(id, problem)->redirectUris, std::vector<std::string>{"https://app.example/cb"});
+  EXPECT_EQ(registry_.find(id, problem)->redirectUris,
+            std::vector<std::string>{"https://app.example/cb"});
 }
 
 TEST_F(ClientRegistryTest, DeleteEndsTheRegistration) {

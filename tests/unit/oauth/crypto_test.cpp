@@ -48,7 +48,8 @@ TEST(HmacSha256, Rfc4231TestCases) {
   EXPECT_EQ(hexOf(hmacSha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   // Test case 6: a key longer than the block size.
-  EXPECT_EQ(hexOf(hmacSha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
+  EXPECT_EQ(hexOf(hmacSha256(std::string(131, '\xaa'),
+                             "Test Using Larger Than Block-Size Key - Hash Key First")),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
@@ -67,8 +68,9 @@ TEST(ConstantTimeEquals, ComparesWholeValues) {
 TEST(Seal, RoundTripsAnyBytes) {
   std::string all;
   for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
-  for (const std::string& plain : std::vector<std::string>{std::string(), std::string("x"), std::string("hello, world"), all,
-                                   std::string(1 << 20, '\0')}) {
+  for (const std::string& plain :
+       std::vector<std::string>{std::string(), std::string("x"), std::string("hello, world"), all,
+                                std::string(1 << 20, '\0')}) {
     const std::string sealed = seal(kKey, plain, "ctx");
     EXPECT_EQ(unseal(kKey, sealed, "ctx"), plain) << plain.size();
   }
@@ -116,7 +118,8 @@ TEST(Unseal, DetectsAFlippedBitAnywhere) {
     for (int bit : {0, 7}) {
       std::string tampered = raw;
       tampered[i] = static_cast<char>(tampered[i] ^ (1 << bit));
-      EXPECT_EQ(unseal(kKey, base64UrlEncode(tampered), "ctx"), std::nullopt) << "byte " << i << " bit " << bit;
+      EXPECT_EQ(unseal(kKey, base64UrlEncode(tampered), "ctx"), std::nullopt)
+          << "byte " << i << " bit " << bit;
     }
   }
 }

@@ -38,11 +38,13 @@ TEST_F(UserDirectoryTest, UsernamesAreCaseInsensitiveAndUnique) {
 }
 
 TEST_F(UserDirectoryTest, MalformedNamesAndRolesAreRefused) {
-  for (const std::string& bad : std::vector<std::string>{"", "a b", "a/b", "a\nb", "<script>", std::string(65, 'a'),
-                                                         std::string("a\0b", 3), "\xc3\xa9t\xc3\xa9"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "a b", "a/b", "a\nb", "<script>", std::string(65, 'a'),
+                                std::string("a\0b", 3), "\xc3\xa9t\xc3\xa9"}) {
     EXPECT_THROW(users_.create(bad, "", "member", "builtin"), std::invalid_argument) << bad;
   }
-  for (const std::string& bad : std::vector<std::string>{"", "ad min", "admin;", std::string(65, 'r')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "ad min", "admin;", std::string(65, 'r')}) {
     EXPECT_THROW(users_.create("ok", "", bad, "builtin"), std::invalid_argument) << bad;
   }
   EXPECT_EQ(users_.count(), 0u);
@@ -88,14 +90,16 @@ TEST(BrowserSessions, SessionsExpire) {
   BrowserSessions sessions(1ms);
   const BrowserSession s = sessions.create();
   const auto until = std::chrono::steady_clock::now() + 10s;
-  while (sessions.find(s.id) && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(2ms);
+  while (sessions.find(s.id) && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(2ms);
   EXPECT_FALSE(sessions.find(s.id));
 }
 
 TEST(BrowserSessions, HostileIdsFindNothing) {
   BrowserSessions sessions(1h);
   sessions.create();
-  for (const std::string& id : std::vector<std::string>{"", std::string(129, 'a'), std::string(100'000, 'a'), "x"}) {
+  for (const std::string& id :
+       std::vector<std::string>{"", std::string(129, 'a'), std::string(100'000, 'a'), "x"}) {
     EXPECT_FALSE(sessions.find(id));
   }
 }
@@ -115,7 +119,8 @@ TEST(BrowserSessions, OnlyAFewFlowsPerSession) {
   EXPECT_EQ(stored->flows.count(ids.back()), 1u) << "the newest flow was dropped";
 }
 
-// ---- forms ----------------------------------------------------------------------------------------
+// ---- forms
+// ----------------------------------------------------------------------------------------
 
 TEST(ParseForm, DecodesAndRefusesMalformedInput) {
   Pairs out;
@@ -125,7 +130,8 @@ TEST(ParseForm, DecodesAndRefusesMalformedInput) {
   EXPECT_EQ(out[2].second, "AB");
   EXPECT_EQ(out[3].second, "");
   EXPECT_EQ(out[4].first, "e");
-  for (const std::string& bad : std::vector<std::string>{"a=%", "a=%4", "a=%zz", "%=1", "a=%00", "a%00=1", "a=%4g"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"a=%", "a=%4", "a=%zz", "%=1", "a=%00", "a%00=1", "a=%4g"}) {
     EXPECT_FALSE(parseForm(bad, out)) << bad;
   }
   EXPECT_TRUE(parseForm("", out));
@@ -161,7 +167,8 @@ TEST(HttpRequestHeaders, CookiesAndHeadersAreFoundByExactName) {
   EXPECT_EQ(r.header("X-Missing"), std::nullopt);
 }
 
-// ---- the change-log poller -------------------------------------------------------------------------
+// ---- the change-log poller
+// -------------------------------------------------------------------------
 
 TEST(AuthService, AppliesChangesFromAnotherProcessWhileRunning) {
   TempDir dir;
@@ -186,14 +193,17 @@ TEST(AuthService, AppliesChangesFromAnotherProcessWhileRunning) {
   ApiToken record;
   const std::string token = tokens.create(u.id, "tools:read", 1h, "", record);
   const std::string base = "http://127.0.0.1:8080";
-  ASSERT_EQ(service.resourceServer().check("Bearer " + token, base).result, BearerCheck::Result::Ok);
+  ASSERT_EQ(service.resourceServer().check("Bearer " + token, base).result,
+            BearerCheck::Result::Ok);
   ASSERT_TRUE(tokens.revoke(record.id));
   const auto until = std::chrono::steady_clock::now() + 15s;
-  while (service.resourceServer().check("Bearer " + token, base).result == BearerCheck::Result::Ok &&
+  while (service.resourceServer().check("Bearer " + token, base).result ==
+             BearerCheck::Result::Ok &&
          std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(20ms);
   }
-  EXPECT_EQ(service.resourceServer().check("Bearer " + token, base).result, BearerCheck::Result::Invalid);
+  EXPECT_EQ(service.resourceServer().check("Bearer " + token, base).result,
+            BearerCheck::Result::Invalid);
   EXPECT_GE(heard.load(), 1);
   service.stop();
   service.stop();  // twice is fine

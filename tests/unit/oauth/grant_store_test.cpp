@@ -29,7 +29,8 @@ const std::string kRedirect = "https://app.example/cb";
 class GrantStoreTest : public ::testing::Test {
  protected:
   GrantStoreTest() : db_(storage::StorageOptions{dir_.file("grants.db")}), grants_(db_) {
-    grant_ = grants_.createGrant("u_1", "client-1", "tools:read tools:call", "http://127.0.0.1:8080/mcp");
+    grant_ = grants_.createGrant("u_1", "client-1", "tools:read tools:call",
+                                 "http://127.0.0.1:8080/mcp");
   }
 
   std::string code(std::chrono::milliseconds ttl = 60s) {
@@ -41,7 +42,8 @@ class GrantStoreTest : public ::testing::Test {
   }
   static void waitPast(int64_t millis) {
     const auto until = std::chrono::steady_clock::now() + 10s;
-    while (storage::nowMillis() <= millis && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(2ms);
+    while (storage::nowMillis() <= millis && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(2ms);
   }
 
   TempDir dir_;
@@ -52,7 +54,8 @@ class GrantStoreTest : public ::testing::Test {
 
 TEST(Pkce, Rfc7636AppendixB) {
   EXPECT_EQ(challengeFor(kVerifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
-  EXPECT_TRUE(GrantStore::verifierMatches(kVerifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+  EXPECT_TRUE(
+      GrantStore::verifierMatches(kVerifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
 }
 
 TEST(Pkce, VerifierSyntaxIsChecked) {
@@ -102,7 +105,8 @@ TEST_F(GrantStoreTest, ReusingACodeRevokesTheGrantAndItsRefreshTokens) {
   EXPECT_FALSE(grants_.rotateRefreshToken(refresh, "client-1", 1h).grant);
   // The revocation is in the change log, for the resource servers.
   bool logged = false;
-  for (const auto& change : changesSince(db_, 0)) logged = logged || (change.kind == "grant" && change.ref == grant_.id);
+  for (const auto& change : changesSince(db_, 0))
+    logged = logged || (change.kind == "grant" && change.ref == grant_.id);
   EXPECT_TRUE(logged);
 }
 
@@ -135,8 +139,8 @@ TEST_F(GrantStoreTest, TheCodeIsBoundToClientAndRedirectUri) {
 }
 
 TEST_F(GrantStoreTest, UnknownAndOversizedCodesFailCleanly) {
-  for (const std::string& c : std::vector<std::string>{"", "nope", std::string(257, 'a'), std::string(1 << 16, 'a'),
-                                                       std::string("a\0b", 3)}) {
+  for (const std::string& c : std::vector<std::string>{
+           "", "nope", std::string(257, 'a'), std::string(1 << 16, 'a'), std::string("a\0b", 3)}) {
     const auto r = grants_.redeemCode(c, "client-1", kRedirect, kVerifier);
     EXPECT_FALSE(r.grant.has_value());
     EXPECT_EQ(r.failure.error, "invalid_grant");
@@ -203,18 +207,24 @@ TEST_F(GrantStoreTest, RefreshTokensRotate) {
 TEST_F(GrantStoreTest, ARotationRecordsTheGrantsUseAndTheCallersStepInOneTransaction) {
   const std::string token = grants_.issueRefreshToken(grant_.id, 1h);
   auto lastUsed = [&] {
-    return db_.query("SELECT last_used_at FROM grants WHERE id = ?", {Value(grant_.id)}).front().optionalInteger(0);
+    return db_.query("SELECT last_used_at FROM grants WHERE id = ?", {Value(grant_.id)})
+        .front()
+        .optionalInteger(0);
   };
   EXPECT_EQ(lastUsed(), std::nullopt);
   // A step that fails undoes the whole rotation: the token stays usable.
-  EXPECT_THROW(grants_.rotateRefreshToken(token, "client-1", 1h,
-                                          [](storage::Connection&) { throw std::runtime_error("step failed"); }),
+  EXPECT_THROW(grants_.rotateRefreshToken(
+                   token, "client-1", 1h,
+                   [](storage::Connection&) { throw std::runtime_error("step failed"); }),
                std::runtime_error);
   EXPECT_EQ(lastUsed(), std::nullopt);
   EXPECT_EQ(count("refresh_tokens"), 1);
   // A refused token does not run the step.
   bool ran = false;
-  EXPECT_FALSE(grants_.rotateRefreshToken("unknown", "client-1", 1h, [&](storage::Connection&) { ran = true; }).grant);
+  EXPECT_FALSE(
+      grants_
+          .rotateRefreshToken("unknown", "client-1", 1h, [&](storage::Connection&) { ran = true; })
+          .grant);
   EXPECT_FALSE(ran);
   const auto r = grants_.rotateRefreshToken(token, "client-1", 1h, [&](storage::Connection& c) {
     ran = true;
@@ -317,9 +327,11 @@ TEST_F(GrantStoreTest, ConsentExpires) {
 
 TEST_F(GrantStoreTest, SweepDropsWhatExpiredAndKeepsWhatLives) {
   code(60s);
-  db_.execute("INSERT INTO auth_codes (code_hash, grant_id, client_id, redirect_uri, code_challenge, expires_at) "
-              "VALUES ('old', ?, 'client-1', 'x', 'y', ?)",
-              {Value(grant_.id), Value(storage::nowMillis() - 2 * 3'600'000)});
+  db_.execute(
+      "INSERT INTO auth_codes (code_hash, grant_id, client_id, redirect_uri, code_challenge, "
+      "expires_at) "
+      "VALUES ('old', ?, 'client-1', 'x', 'y', ?)",
+      {Value(grant_.id), Value(storage::nowMillis() - 2 * 3'600'000)});
   grants_.issueRefreshToken(grant_.id, 1h);
   grants_.issueRefreshToken(grant_.id, 1ms);
   grants_.rememberConsent("u_1", "client-1", "tools:read", 1h);

@@ -54,8 +54,10 @@ Pkey publicKeyFromJwk(const json::ObjectPtr& jwk) {
   } else {
     const std::string nb = *common::base64UrlDecode(*json::getString(jwk, "n"));
     const std::string eb = *common::base64UrlDecode(*json::getString(jwk, "e"));
-    n = BN_bin2bn(reinterpret_cast<const unsigned char*>(nb.data()), static_cast<int>(nb.size()), nullptr);
-    e = BN_bin2bn(reinterpret_cast<const unsigned char*>(eb.data()), static_cast<int>(eb.size()), nullptr);
+    n = BN_bin2bn(reinterpret_cast<const unsigned char*>(nb.data()), static_cast<int>(nb.size()),
+                  nullptr);
+    e = BN_bin2bn(reinterpret_cast<const unsigned char*>(eb.data()), static_cast<int>(eb.size()),
+                  nullptr);
     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n);
     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
   }
@@ -73,15 +75,17 @@ Pkey publicKeyFromJwk(const json::ObjectPtr& jwk) {
 }
 
 // Verifies a JWS signature with OpenSSL and nothing from the implementation.
-bool independentlyVerifies(const json::ObjectPtr& jwk, const std::string& input, const std::string& signature) {
+bool independentlyVerifies(const json::ObjectPtr& jwk, const std::string& input,
+                           const std::string& signature) {
   Pkey key = publicKeyFromJwk(jwk);
   if (!key) return false;
   std::string der = signature;
   if (*json::getString(jwk, "kty") == "EC") {
     if (signature.size() != 64) return false;
     ECDSA_SIG* sig = ECDSA_SIG_new();
-    ECDSA_SIG_set0(sig, BN_bin2bn(reinterpret_cast<const unsigned char*>(signature.data()), 32, nullptr),
-                   BN_bin2bn(reinterpret_cast<const unsigned char*>(signature.data()) + 32, 32, nullptr));
+    ECDSA_SIG_set0(
+        sig, BN_bin2bn(reinterpret_cast<const unsigned char*>(signature.data()), 32, nullptr),
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(signature.data()) + 32, 32, nullptr));
     unsigned char* out = nullptr;
     const int length = i2d_ECDSA_SIG(sig, &out);
     ECDSA_SIG_free(sig);
@@ -89,9 +93,10 @@ bool independentlyVerifies(const json::ObjectPtr& jwk, const std::string& input,
     OPENSSL_free(out);
   }
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  const bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
-                  EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(der.data()), der.size(),
-                                   reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+  const bool ok =
+      EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
+      EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(der.data()), der.size(),
+                       reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
 }
@@ -154,7 +159,14 @@ TEST(Rfc7638, TheHelperMatchesTheRfcExample) {
   // RFC 7638 section 3.1.
   json::ObjectPtr jwk = json::makeObject();
   jwk->set("kty", std::string("RSA"));
-  jwk->set("n", std::string("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"));
+  jwk->set(
+      "n",
+      std::string(
+          "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_"
+          "BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_"
+          "FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-"
+          "bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-"
+          "kEgU8awapJzKnqDKgw"));
   jwk->set("e", std::string("AQAB"));
   EXPECT_EQ(thumbprint(jwk), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
 }
@@ -191,7 +203,9 @@ TEST(SigningKey, FromPemRefusesTheWrongAlgorithmOrGarbage) {
   EXPECT_EQ(SigningKey::fromPem("RS256", key("ES256")->privatePem()), nullptr);
   EXPECT_EQ(SigningKey::fromPem("ES256", key("RS256")->privatePem()), nullptr);
   EXPECT_EQ(SigningKey::fromPem("HS256", key("ES256")->privatePem()), nullptr);
-  EXPECT_EQ(SigningKey::fromPem("ES256", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), nullptr);
+  EXPECT_EQ(SigningKey::fromPem("ES256",
+                                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+            nullptr);
   EXPECT_EQ(SigningKey::fromPem("ES256", ""), nullptr);
   // An EC key on another curve is not an ES256 key.
   EVP_PKEY* p384 = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
@@ -284,10 +298,10 @@ TEST_F(DecodeJwt, RefusesNonCanonicalBase64Url) {
 }
 
 TEST_F(DecodeJwt, RefusesHeadersAndPayloadsThatAreNotJsonObjects) {
-  for (const std::string& bad : std::vector<std::string>{std::string("[]"), std::string("\"x\""), std::string("1"), std::string("null"),
-                                 std::string("{"), std::string("{\"a\":1}x"), std::string(""),
-                                 std::string("\xff\xfe"), std::string("{\"a\":1,\"a\":2}"),
-                                 std::string("{\"a\":\"\0\"}", 9)}) {
+  for (const std::string& bad : std::vector<std::string>{
+           std::string("[]"), std::string("\"x\""), std::string("1"), std::string("null"),
+           std::string("{"), std::string("{\"a\":1}x"), std::string(""), std::string("\xff\xfe"),
+           std::string("{\"a\":1,\"a\":2}"), std::string("{\"a\":\"\0\"}", 9)}) {
     EXPECT_FALSE(decodeJwt(b64(bad) + "." + payload_ + "." + sig_)) << bad;
     EXPECT_FALSE(decodeJwt(header_ + "." + b64(bad) + "." + sig_)) << bad;
   }

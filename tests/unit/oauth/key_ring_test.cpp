@@ -18,9 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+using storage::Value;
 using testing::TempDir;
 using testing::testSecret;
-using storage::Value;
 
 class KeyRingTest : public ::testing::Test {
  protected:
@@ -83,7 +83,8 @@ TEST_F(KeyRingTest, ASealedKeyMovedToAnotherRowDoesNotLoad) {
   KeyRing ring(db_, testSecret(), "ES256", 1h);
   ring.load();
   const std::string kid = ring.current()->kid();
-  db_.execute("UPDATE signing_keys SET kid = ? WHERE kid = ?", {Value("someone-elses-kid"), Value(kid)});
+  db_.execute("UPDATE signing_keys SET kid = ? WHERE kid = ?",
+              {Value("someone-elses-kid"), Value(kid)});
   KeyRing again(db_, testSecret(), "ES256", 1h);
   EXPECT_THROW(again.load(), std::runtime_error);
 }
@@ -141,7 +142,8 @@ TEST_F(KeyRingTest, TheSigningKeyStaysCurrentWhatEverTheClocksSaid) {
   ring.load();
   const std::string oldKid = ring.current()->kid();
   const std::string newKid = ring.rotate()->kid();
-  db_.execute("UPDATE signing_keys SET created_at = created_at + 10000 WHERE kid = ?", {Value(oldKid)});
+  db_.execute("UPDATE signing_keys SET created_at = created_at + 10000 WHERE kid = ?",
+              {Value(oldKid)});
   for (int i = 0; i < 3; ++i) {
     KeyRing reloaded(db_, testSecret(), "ES256", 1h);
     reloaded.load();
@@ -198,7 +200,8 @@ TEST_F(KeyRingTest, RotationIsRecordedInTheChangeLog) {
   ring.load();
   const auto key = ring.rotate();
   bool found = false;
-  for (const auto& c : changesSince(db_, 0)) found = found || (c.kind == change_kind::kSigningKey && c.ref == key->kid());
+  for (const auto& c : changesSince(db_, 0))
+    found = found || (c.kind == change_kind::kSigningKey && c.ref == key->kid());
   EXPECT_TRUE(found);
 }
 

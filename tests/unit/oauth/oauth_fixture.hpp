@@ -62,7 +62,9 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-inline std::string testSecret(const std::string& seed = "unit test secret") { return common::sha256(seed); }
+inline std::string testSecret(const std::string& seed = "unit test secret") {
+  return common::sha256(seed);
+}
 
 // A JSON object from text; fails the test (and yields {}) when it is not one.
 inline json::ObjectPtr object(const std::string& text) {
@@ -78,7 +80,8 @@ inline std::string b64(const std::string& text) { return common::base64UrlEncode
 
 // A compact JWS with any header and payload, signed by `key` (or carrying
 // `signature` verbatim when given).
-inline std::string forgeJwt(const std::string& header, const std::string& payload, const SigningKey* key,
+inline std::string forgeJwt(const std::string& header, const std::string& payload,
+                            const SigningKey* key,
                             const std::optional<std::string>& signature = std::nullopt) {
   const std::string input = b64(header) + "." + b64(payload);
   return input + "." + (signature ? *signature : b64(key->sign(input)));
@@ -127,12 +130,15 @@ inline std::optional<std::string> hiddenField(const std::string& html, const std
 
 inline std::string form(const Pairs& pairs) {
   std::string out;
-  for (const auto& [n, v] : pairs) out += (out.empty() ? "" : "&") + formEncode(n) + "=" + formEncode(v);
+  for (const auto& [n, v] : pairs)
+    out += (out.empty() ? "" : "&") + formEncode(n) + "=" + formEncode(v);
   return out;
 }
 
 // RFC 7636 S256.
-inline std::string challengeFor(const std::string& verifier) { return b64(common::sha256(verifier)); }
+inline std::string challengeFor(const std::string& verifier) {
+  return b64(common::sha256(verifier));
+}
 
 // ---------------------------------------------------------------------------
 // An identity provider with a fixed set of passwords.
@@ -172,7 +178,8 @@ class FakeIdentity : public IdentityProvider {
     const auto name = json::getString(command, "command").value_or("");
     if (name == "set_password") {
       const auto password = json::getString(command, "password").value_or("");
-      if (password.size() < 8) throw std::runtime_error("the password must be at least 8 characters");
+      if (password.size() < 8)
+        throw std::runtime_error("the password must be at least 8 characters");
       passwords[json::getString(command, "username").value_or("")] = password;
     } else if (name == "send_magic_link") {
       sentLinks.push_back(json::getString(command, "link").value_or(""));
@@ -217,13 +224,14 @@ class World {
         sessions(12h),
         issuers(options_.publicUrl, "/mcp") {
     keys.load();
-    resource = std::make_unique<ResourceServer>(keys, users, apiTokens, db, issuers, options_.accessTokenTtl);
+    resource = std::make_unique<ResourceServer>(keys, users, apiTokens, db, issuers,
+                                                options_.accessTokenTtl);
     resource->load();
     AuthorizationServerOptions serverOptions = options_.server;
     serverOptions.accessTokenTtl = options_.accessTokenTtl;
     serverOptions.metadataDocuments = options_.metadataDocuments;
-    authorization = std::make_unique<AuthorizationServer>(clients, grants, keys, users, identity, sessions, issuers,
-                                                          db, serverOptions, nullptr);
+    authorization = std::make_unique<AuthorizationServer>(
+        clients, grants, keys, users, identity, sessions, issuers, db, serverOptions, nullptr);
   }
 
   // Applies every change recorded since the last call, as the poller does.
@@ -238,14 +246,16 @@ class World {
     since_ = storage::nowMillis() - 1;
   }
 
-  User addUser(const std::string& username, const std::string& password, const std::string& role = "member") {
+  User addUser(const std::string& username, const std::string& password,
+               const std::string& role = "member") {
     User u = users.create(username, username + "@example.com", role, "fake");
     identity.passwords[u.username] = password;
     return u;
   }
 
   // Claims of an access token as the authorization server issues them.
-  json::ObjectPtr claims(const std::string& sub, const std::string& gid, const std::string& base = kBase) {
+  json::ObjectPtr claims(const std::string& sub, const std::string& gid,
+                         const std::string& base = kBase) {
     const int64_t now = storage::nowMillis() / 1000;
     json::ObjectPtr c = json::makeObject();
     c->set("iss", base);
@@ -284,9 +294,9 @@ class World {
 // ---------------------------------------------------------------------------
 // Requests as the transport builds them, and a browser with a cookie jar.
 
-inline HttpRequest makeRequest(const std::string& method, const std::string& path, const Pairs& query = {},
-                               const std::string& body = {}, const Pairs& headers = {},
-                               const std::string& base = World::kBase) {
+inline HttpRequest makeRequest(const std::string& method, const std::string& path,
+                               const Pairs& query = {}, const std::string& body = {},
+                               const Pairs& headers = {}, const std::string& base = World::kBase) {
   HttpRequest r;
   r.method = method;
   r.path = path;
@@ -316,7 +326,8 @@ class Browser {
   }
   HttpResponse post(const std::string& path, const Pairs& fields, Pairs headers = {}) {
     headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-    return send(makeRequest("POST", path, {}, form(fields), withCookies(std::move(headers)), base_));
+    return send(
+        makeRequest("POST", path, {}, form(fields), withCookies(std::move(headers)), base_));
   }
   // Follows a relative Location on this server with a GET.
   HttpResponse follow(const HttpResponse& redirect) {

@@ -44,7 +44,8 @@ class ResourceServerTest : public ::testing::TestWithParam<std::string> {
   }
   std::string header(const std::string& extra = "") const {
     const auto key = world_.keys.current();
-    return R"({"alg":")" + key->alg() + R"(","typ":"at+jwt","kid":")" + key->kid() + "\"" + extra + "}";
+    return R"({"alg":")" + key->alg() + R"(","typ":"at+jwt","kid":")" + key->kid() + "\"" + extra +
+           "}";
   }
 
   static constexpr const char* kResource = "http://127.0.0.1:8080/mcp";
@@ -74,8 +75,9 @@ TEST_P(ResourceServerTest, TheAuthorizationHeaderMustBeABearerToken) {
   EXPECT_EQ(world_.resource->check(std::string(), World::kBase).result, Result::Missing);
   EXPECT_EQ(world_.resource->check("bearer " + token, World::kBase).result, Result::Ok);
   EXPECT_EQ(world_.resource->check("BEARER " + token, World::kBase).result, Result::Ok);
-  for (const std::string& bad : std::vector<std::string>{"Basic " + token, "Bearer", "Bearer ", "Bearer " + token + " extra",
-                                 "Token " + token, token, "Bearer\t" + token}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"Basic " + token, "Bearer", "Bearer ", "Bearer " + token + " extra",
+                                "Token " + token, token, "Bearer\t" + token}) {
     const auto r = world_.resource->check(bad, World::kBase);
     EXPECT_EQ(r.result, Result::Invalid) << bad.substr(0, 20);
     EXPECT_FALSE(r.reason.empty());
@@ -86,9 +88,10 @@ TEST_P(ResourceServerTest, TheAuthorizationHeaderMustBeABearerToken) {
 TEST_P(ResourceServerTest, RefusesMalformedCompactForms) {
   const std::string token = sign(claims());
   const size_t dot = token.rfind('.');
-  for (const std::string& bad : std::vector<std::string>{token + ".", token + ".x", token.substr(0, dot), token + "=",
-                                 "." + token, token.substr(0, dot) + "." + token.substr(dot + 1) + "==",
-                                 std::string(9000, 'a') + "." + token}) {
+  for (const std::string& bad : std::vector<std::string>{
+           token + ".", token + ".x", token.substr(0, dot), token + "=", "." + token,
+           token.substr(0, dot) + "." + token.substr(dot + 1) + "==",
+           std::string(9000, 'a') + "." + token}) {
     EXPECT_EQ(check(bad).result, Result::Invalid) << bad.substr(0, 40);
   }
 }
@@ -134,11 +137,13 @@ TEST_P(ResourceServerTest, RefusesAKidTheRingDoesNotKnow) {
   EXPECT_EQ(check(forgeJwt(h, json::stringify(claims()), stranger.get())).result, Result::Invalid);
   // No kid at all.
   const std::string noKid = R"({"alg":")" + GetParam() + R"(","typ":"at+jwt"})";
-  EXPECT_EQ(check(forgeJwt(noKid, json::stringify(claims()), world_.keys.current().get())).result, Result::Invalid);
+  EXPECT_EQ(check(forgeJwt(noKid, json::stringify(claims()), world_.keys.current().get())).result,
+            Result::Invalid);
 }
 
 TEST_P(ResourceServerTest, RefusesAnythingButTypAtJwt) {
-  for (const std::string& typ : std::vector<std::string>{"JWT", "jwt", "AT+JWT", "application/at+jwt", "", "at+jwt "}) {
+  for (const std::string& typ :
+       std::vector<std::string>{"JWT", "jwt", "AT+JWT", "application/at+jwt", "", "at+jwt "}) {
     const auto r = check(sign(claims(), typ));
     EXPECT_EQ(r.result, Result::Invalid) << typ;
   }
@@ -153,7 +158,8 @@ TEST_P(ResourceServerTest, RefusesATamperedPayload) {
   const size_t second = token.rfind('.');
   json::ObjectPtr other = claims();
   other->set("scope", std::string("tools:read tools:call resources:read prompts:read"));
-  const std::string tampered = token.substr(0, first + 1) + b64(json::stringify(other)) + token.substr(second);
+  const std::string tampered =
+      token.substr(0, first + 1) + b64(json::stringify(other)) + token.substr(second);
   EXPECT_EQ(check(tampered).result, Result::Invalid);
 }
 
@@ -248,7 +254,8 @@ TEST_P(ResourceServerTest, ARevokedGrantEndsItsTokensEvenWhenCached) {
 TEST_P(ResourceServerTest, RevocationsSurviveARestart) {
   const std::string token = sign(claims());
   world_.grants.revokeGrant(grant_.id);
-  ResourceServer restarted(world_.keys, world_.users, world_.apiTokens, world_.db, world_.issuers, 1h);
+  ResourceServer restarted(world_.keys, world_.users, world_.apiTokens, world_.db, world_.issuers,
+                           1h);
   restarted.load();
   EXPECT_EQ(restarted.check("Bearer " + token, World::kBase).result, Result::Invalid);
 }
@@ -258,7 +265,8 @@ TEST_P(ResourceServerTest, RevokingTheClientEndsItsTokensButNotLaterOnes) {
   ASSERT_EQ(check(token).result, Result::Ok);
   // client-1 is not registered: record the revocation the way revoke() does.
   world_.db.write([&](storage::Connection& c) {
-    c.execute("UPDATE grants SET revoked_at = ? WHERE client_id = 'client-1'", {storage::Value(storage::nowMillis())});
+    c.execute("UPDATE grants SET revoked_at = ? WHERE client_id = 'client-1'",
+              {storage::Value(storage::nowMillis())});
     recordChange(c, change_kind::kClient, "client-1");
   });
   world_.poll();
@@ -344,8 +352,9 @@ TEST_P(ResourceServerTest, UnknownAndMangledApiTokensAreRefused) {
   const std::string token = world_.apiTokens.create(user_.id, "tools:read", 24h, "", record);
   std::string flipped = token;
   flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
-  for (const std::string& bad : std::vector<std::string>{flipped, token + "x", std::string(kApiTokenPrefix) + "short",
-                                 std::string(kApiTokenPrefix) + std::string(300, 'a')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{flipped, token + "x", std::string(kApiTokenPrefix) + "short",
+                                std::string(kApiTokenPrefix) + std::string(300, 'a')}) {
     EXPECT_EQ(check(bad).result, Result::Invalid) << bad;
   }
 }

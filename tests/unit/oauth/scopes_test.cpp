@@ -52,13 +52,17 @@ TEST(RequiredScope, EveryMcpMethod) {
 }
 
 TEST(RequiredScope, CompletionDependsOnWhatIsCompleted) {
-  EXPECT_EQ(requiredScope("completion/complete", params(R"({"ref":{"type":"ref/prompt","name":"p"}})")),
-            "prompts:read");
-  EXPECT_EQ(requiredScope("completion/complete", params(R"({"ref":{"type":"ref/resource","uri":"x://y"}})")),
+  EXPECT_EQ(
+      requiredScope("completion/complete", params(R"({"ref":{"type":"ref/prompt","name":"p"}})")),
+      "prompts:read");
+  EXPECT_EQ(requiredScope("completion/complete",
+                          params(R"({"ref":{"type":"ref/resource","uri":"x://y"}})")),
             "resources:read");
   // Anything else is judged as a prompt completion, never as nothing.
-  EXPECT_EQ(requiredScope("completion/complete", params(R"({"ref":{"type":"ref/other"}})")), "prompts:read");
-  EXPECT_EQ(requiredScope("completion/complete", params(R"({"ref":"ref/resource"})")), "prompts:read");
+  EXPECT_EQ(requiredScope("completion/complete", params(R"({"ref":{"type":"ref/other"}})")),
+            "prompts:read");
+  EXPECT_EQ(requiredScope("completion/complete", params(R"({"ref":"ref/resource"})")),
+            "prompts:read");
   EXPECT_EQ(requiredScope("completion/complete", json::makeObject()), "prompts:read");
   EXPECT_EQ(requiredScope("completion/complete", nullptr), "prompts:read");
 }
@@ -66,14 +70,19 @@ TEST(RequiredScope, CompletionDependsOnWhatIsCompleted) {
 TEST(RequiredScope, ListeningForResourceUpdatesNeedsResourcesRead) {
   // subscriptions/listen with resourceSubscriptions is a subscription to
   // resources, like resources/subscribe.
-  EXPECT_EQ(requiredScope("subscriptions/listen",
-                          params(R"({"notifications":{"resourceSubscriptions":["file:///secret"]}})")),
-            "resources:read");
+  EXPECT_EQ(
+      requiredScope("subscriptions/listen",
+                    params(R"({"notifications":{"resourceSubscriptions":["file:///secret"]}})")),
+      "resources:read");
   // List-change notifications alone reveal nothing a token cannot see.
-  EXPECT_EQ(requiredScope("subscriptions/listen", params(R"({"notifications":{"toolsListChanged":true}})")), "");
   EXPECT_EQ(requiredScope("subscriptions/listen",
-                          params(R"({"notifications":{"toolsListChanged":true,"resourceSubscriptions":[]}})")),
+                          params(R"({"notifications":{"toolsListChanged":true}})")),
             "");
+  EXPECT_EQ(
+      requiredScope(
+          "subscriptions/listen",
+          params(R"({"notifications":{"toolsListChanged":true,"resourceSubscriptions":[]}})")),
+      "");
   EXPECT_EQ(requiredScope("subscriptions/listen", nullptr), "");
 }
 
@@ -92,8 +101,8 @@ TEST(SplitScopes, SplitsOnSpacesDropsEmptiesAndDuplicates) {
 }
 
 TEST(NormaliseRequest, AnEmptyRequestMeansEveryMcpScope) {
-  EXPECT_EQ(normaliseRequest({}),
-            (std::vector<std::string>{"tools:read", "tools:call", "resources:read", "prompts:read"}));
+  EXPECT_EQ(normaliseRequest({}), (std::vector<std::string>{"tools:read", "tools:call",
+                                                            "resources:read", "prompts:read"}));
 }
 
 TEST(NormaliseRequest, KeepsKnownScopesInCanonicalOrderAndDropsUnknownOnes) {
@@ -103,7 +112,8 @@ TEST(NormaliseRequest, KeepsKnownScopesInCanonicalOrderAndDropsUnknownOnes) {
 
 TEST(NormaliseRequest, OpenIdScopesAloneMeanEverything) {
   const auto out = normaliseRequest({"openid", "profile"});
-  for (const char* s : {"tools:read", "tools:call", "resources:read", "prompts:read", "openid", "profile"}) {
+  for (const char* s :
+       {"tools:read", "tools:call", "resources:read", "prompts:read", "openid", "profile"}) {
     EXPECT_TRUE(hasScope(out, s)) << s;
   }
 }

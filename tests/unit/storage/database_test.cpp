@@ -32,7 +32,8 @@ int latestVersion() { return migrations().back().version; }
 
 std::set<std::string> tables(Database& db) {
   std::set<std::string> out;
-  for (const auto& row : db.query("SELECT name FROM sqlite_master WHERE type = 'table'")) out.insert(row.text(0));
+  for (const auto& row : db.query("SELECT name FROM sqlite_master WHERE type = 'table'"))
+    out.insert(row.text(0));
   return out;
 }
 
@@ -41,8 +42,10 @@ int64_t count(Database& db, const std::string& table) {
 }
 
 void insertUser(Connection& c, const std::string& id) {
-  c.execute("INSERT INTO users (id, username, role, provider, created_at) VALUES (?, ?, 'member', 'test', ?)",
-            {Value(id), Value("user-" + id), Value(nowMillis())});
+  c.execute(
+      "INSERT INTO users (id, username, role, provider, created_at) VALUES (?, ?, 'member', "
+      "'test', ?)",
+      {Value(id), Value("user-" + id), Value(nowMillis())});
 }
 
 void writeFile(const std::string& path, const std::string& bytes) {
@@ -59,8 +62,9 @@ TEST(DatabaseOpen, CreatesTheFileAndItsDirectoriesAndMigratesToTheLatestVersion)
   EXPECT_TRUE(std::filesystem::exists(path));
   EXPECT_EQ(db.schemaVersion(), latestVersion());
   const auto names = tables(db);
-  for (const char* table : {"schema_version", "users", "clients", "grants", "auth_codes", "refresh_tokens",
-                            "consents", "api_tokens", "signing_keys", "change_log", "plugin_kv", "setup_tokens"}) {
+  for (const char* table :
+       {"schema_version", "users", "clients", "grants", "auth_codes", "refresh_tokens", "consents",
+        "api_tokens", "signing_keys", "change_log", "plugin_kv", "setup_tokens"}) {
     EXPECT_EQ(names.count(table), 1u) << "missing table " << table;
   }
   // One row per applied migration.
@@ -195,8 +199,10 @@ class DatabaseTest : public ::testing::Test {
 TEST_F(DatabaseTest, ParametersRoundTripEveryType) {
   const int64_t big = (int64_t{1} << 62) + 12345;
   db_->execute("INSERT INTO t (k, s, i, d) VALUES (?, ?, ?, ?)",
-               {Value("a"), Value(std::string("it's \"quoted\"; DROP TABLE t; --")), Value(big), Value(2.5)});
-  db_->execute("INSERT INTO t (k, s, i, d) VALUES (?, ?, ?, ?)", {Value("b"), Value(), Value(int64_t{-7}), Value()});
+               {Value("a"), Value(std::string("it's \"quoted\"; DROP TABLE t; --")), Value(big),
+                Value(2.5)});
+  db_->execute("INSERT INTO t (k, s, i, d) VALUES (?, ?, ?, ?)",
+               {Value("b"), Value(), Value(int64_t{-7}), Value()});
   db_->execute("INSERT INTO t (k, i) VALUES (?, ?)", {Value("c"), Value(true)});
 
   auto rows = db_->query("SELECT s, i, d FROM t WHERE k = ?", {Value("a")});
@@ -220,7 +226,8 @@ TEST_F(DatabaseTest, ParametersRoundTripEveryType) {
 }
 
 TEST_F(DatabaseTest, ExecuteCountsTheRowsItChanged) {
-  for (const char* k : {"a", "b", "c"}) db_->execute("INSERT INTO t (k, i) VALUES (?, 1)", {Value(k)});
+  for (const char* k : {"a", "b", "c"})
+    db_->execute("INSERT INTO t (k, i) VALUES (?, 1)", {Value(k)});
   EXPECT_EQ(db_->execute("UPDATE t SET i = 2 WHERE i = 1"), 3u);
   EXPECT_EQ(db_->execute("UPDATE t SET i = 3 WHERE k = ?", {Value("nope")}), 0u);
   EXPECT_EQ(db_->execute("DELETE FROM t WHERE k = ?", {Value("a")}), 1u);
@@ -343,8 +350,10 @@ TEST(DatabaseConcurrency, ReadersNeverSeeHalfATransaction) {
     try {
       for (int i = 0; i < kTransactions; ++i) {
         db.write([&](Connection& c) {
-          c.execute("INSERT INTO pairs (id, grp) VALUES (?, ?)", {Value(int64_t{2 * i}), Value(int64_t{i})});
-          c.execute("INSERT INTO pairs (id, grp) VALUES (?, ?)", {Value(int64_t{2 * i + 1}), Value(int64_t{i})});
+          c.execute("INSERT INTO pairs (id, grp) VALUES (?, ?)",
+                    {Value(int64_t{2 * i}), Value(int64_t{i})});
+          c.execute("INSERT INTO pairs (id, grp) VALUES (?, ?)",
+                    {Value(int64_t{2 * i + 1}), Value(int64_t{i})});
         });
       }
     } catch (const std::exception& e) {

@@ -24,7 +24,8 @@ class PluginStoreTest : public ::testing::Test {
   PluginStoreTest() : db_(StorageOptions{dir_.file("kv.db")}) {}
 
   // Polls (bounded) until the key is gone; true when it went.
-  static bool expires(PluginStore& store, const std::string& key, std::chrono::milliseconds bound = 10s) {
+  static bool expires(PluginStore& store, const std::string& key,
+                      std::chrono::milliseconds bound = 10s) {
     const auto until = std::chrono::steady_clock::now() + bound;
     while (std::chrono::steady_clock::now() < until) {
       if (!store.get(key)) return true;
@@ -151,7 +152,8 @@ TEST_F(PluginStoreTest, HostileKeysAreJustKeys) {
   EXPECT_EQ(store.get("nul"), std::nullopt);
   EXPECT_EQ(store.get(""), std::nullopt);
   EXPECT_EQ(store.get("a"), std::nullopt);
-  EXPECT_EQ(db_.query("SELECT COUNT(*) FROM plugin_kv").front().integer(0), static_cast<int64_t>(keys.size()));
+  EXPECT_EQ(db_.query("SELECT COUNT(*) FROM plugin_kv").front().integer(0),
+            static_cast<int64_t>(keys.size()));
 }
 
 TEST_F(PluginStoreTest, ValuesComeBackByteForByte) {
@@ -159,11 +161,8 @@ TEST_F(PluginStoreTest, ValuesComeBackByteForByte) {
   std::string allBytes;
   for (int i = 0; i < 256; ++i) allBytes += static_cast<char>(i);
   const std::vector<std::string> values{
-      std::string("before\0after", 12),
-      std::string("\0\0\0", 3),
-      allBytes,
-      "\xff\xfe\xfd invalid UTF-8",
-      "'); DELETE FROM plugin_kv; --",
+      std::string("before\0after", 12), std::string("\0\0\0", 3),        allBytes,
+      "\xff\xfe\xfd invalid UTF-8",     "'); DELETE FROM plugin_kv; --",
   };
   for (size_t i = 0; i < values.size(); ++i) store.put("v" + std::to_string(i), values[i], 0ms);
   for (size_t i = 0; i < values.size(); ++i) {
