@@ -1,5 +1,8 @@
 #include "core/storage/database.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -107,7 +110,16 @@ Database::Database(StorageOptions options) : options_(std::move(options)) {
   Poco::Data::SQLite::Connector::registerConnector();
   try {
     const std::filesystem::path file(options_.path);
-    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+    if (file.has_parent_path() && !std::filesystem::exists(file.parent_path())) {
+      std::filesystem::create_directories(file.parent_path());
+      std::filesystem::permissions(file.parent_path(), std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::replace);
+    }
+    // Password hashes and sealed keys live here: readable by the owner only
+    // (SQLite gives its -wal and -shm files the database file's mode).
+    if (const int fd = ::open(options_.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0) {
+      ::close(fd);
+    }
     if (std::filesystem::is_directory(file)) throw DatabaseError("cannot open the database " + options_.path + ": it is a directory");
     if (options_.readers < 1) options_.readers = 1;
     // Poco retries a file SQLite cannot open until its login timeout
