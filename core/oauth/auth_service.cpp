@@ -42,9 +42,16 @@ AuthService::AuthService(const config::Config& config, storage::Database& db,
   authorization_ = std::make_unique<AuthorizationServer>(clients_, grants_, keys_, users_, *identity_, sessions_,
                                                          issuers_, db_, options, std::move(unlocks));
   since_ = storage::nowMillis();
+  // Revocations made through this server (a reused code or refresh token,
+  // /oauth/revoke, a deleted registration) apply before the request that
+  // made them is answered.
+  commitListener_ = db_.onCommit([this] { applyChanges(); });
 }
 
-AuthService::~AuthService() { stop(); }
+AuthService::~AuthService() {
+  stop();
+  db_.removeCommitListener(commitListener_);
+}
 
 void AuthService::start() {
   poller_ = std::thread([this] { poll(); });
@@ -77,8 +84,36 @@ void AuthService::poll() {
   while (!stopping_) {
     cv_.wait_for(lock, kPollInterval);
     if (stopping_) break;
-    auto listeners = listeners_;
     lock.unlock();
+    applyChanges();
+    if (std::chrono::steady_clock::now() - lastSweep > kSweepInterval) {
+      try {
+        grants_.sweep();
+        sessions_.sweep();
+      } catch (const std::exception& e) {
+        log.error("sweeping expired grants failed: %s", std::string(e.what()));
+      }
+      lastSweep = std::chrono::steady_clock::now();
+    }
+    lock.lock();
+  }
+}
+
+void AuthService::applyChanges() {
+  std::unique_lock apply(applyMutex_, std::try_to_lock);
+  if (!apply.owns_lock()) {
+    // Another thread is applying (possibly this one, further up the stack:
+    // a key reload can write): it reads the log once more when done.
+    applyAgain_ = true;
+    return;
+  }
+  std::vector<std::function<void(const Change&)>> listeners;
+  {
+    std::lock_guard lock(mutex_);
+    listeners = listeners_;
+  }
+  do {
+    applyAgain_ = false;
     try {
       const int64_t now = storage::nowMillis();
       for (const auto& change : changesSince(db_, since_ - kOverlapMs)) {
@@ -97,16 +132,10 @@ void AuthService::poll() {
       for (auto it = applied_.begin(); it != applied_.end();) {
         it = it->second < now - 2 * kOverlapMs ? applied_.erase(it) : std::next(it);
       }
-      if (std::chrono::steady_clock::now() - lastSweep > kSweepInterval) {
-        grants_.sweep();
-        sessions_.sweep();
-        lastSweep = std::chrono::steady_clock::now();
-      }
     } catch (const std::exception& e) {
-      log.error("reading the change log failed: %s", std::string(e.what()));
+      common::logger("oauth").error("reading the change log failed: %s", std::string(e.what()));
     }
-    lock.lock();
-  }
+  } while (applyAgain_);
 }
 
 }  // namespace portcullis::oauth

@@ -50,6 +50,10 @@ class AuthService {
 
  private:
   void poll();
+  // Applies what the change log holds that this server has not applied. Any
+  // thread may call it; a call made while another thread applies makes that
+  // thread read the log once more instead.
+  void applyChanges();
 
   storage::Database& db_;
   std::shared_ptr<IdentityProvider> identity_;
@@ -68,6 +72,9 @@ class AuthService {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread poller_;
+  int commitListener_ = 0;
+  std::mutex applyMutex_;              // guards since_ and applied_
+  std::atomic<bool> applyAgain_{false};
   int64_t since_ = 0;
   std::map<std::string, int64_t> applied_;  // kind|ref → change time, within the overlap
   std::vector<std::function<void(const Change&)>> listeners_;

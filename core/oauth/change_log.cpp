@@ -10,6 +10,8 @@ void recordChange(storage::Connection& c, const std::string& kind, const std::st
   if (c.execute("UPDATE change_log SET at = ? WHERE kind = ? AND ref = ?", {Value(at), Value(kind), Value(ref)}) == 0) {
     c.execute("INSERT INTO change_log (kind, ref, at) VALUES (?, ?, ?)", {Value(kind), Value(ref), Value(at)});
   }
+  // This server applies its own changes as soon as they commit.
+  c.announce();
 }
 
 std::vector<Change> changesSince(storage::Database& db, int64_t since) {

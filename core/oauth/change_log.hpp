@@ -1,8 +1,9 @@
 #pragma once
-// Changes other processes must see quickly: a revoked grant, client or API
-// token, a user whose role changed. The CLI and the server share the
-// database, so each change is written to change_log and every server polls
-// it a few times a second; revocations take effect within one poll.
+// Changes every server must see quickly: a revoked grant, client or API
+// token, a user whose role changed. The CLI and the servers share the
+// database, so each change is written to change_log; every server polls it
+// a few times a second (revocations elsewhere take effect within one poll)
+// and applies its own changes as soon as they commit.
 
 #include <cstdint>
 #include <string>

@@ -180,20 +180,42 @@ size_t Database::execute(const std::string& sql, const Params& params) {
   return changed;
 }
 
+int Database::onCommit(std::function<void()> listener) {
+  std::lock_guard lock(listenersMutex_);
+  commitListeners_.emplace_back(nextListener_, std::move(listener));
+  return nextListener_++;
+}
+
+void Database::removeCommitListener(int id) {
+  std::lock_guard lock(listenersMutex_);
+  std::erase_if(commitListeners_, [id](const auto& entry) { return entry.first == id; });
+}
+
 void Database::write(const std::function<void(Connection&)>& work) {
-  std::lock_guard lock(writeMutex_);
-  Connection connection(*writer_);
-  connection.execute("BEGIN IMMEDIATE");
-  try {
-    work(connection);
-    connection.execute("COMMIT");
-  } catch (...) {
+  bool announced = false;
+  {
+    std::lock_guard lock(writeMutex_);
+    Connection connection(*writer_);
+    connection.execute("BEGIN IMMEDIATE");
     try {
-      connection.execute("ROLLBACK");
+      work(connection);
+      connection.execute("COMMIT");
     } catch (...) {
+      try {
+        connection.execute("ROLLBACK");
+      } catch (...) {
+      }
+      throw;
     }
-    throw;
+    announced = connection.announced();
   }
+  if (!announced) return;
+  std::vector<std::pair<int, std::function<void()>>> listeners;
+  {
+    std::lock_guard lock(listenersMutex_);
+    listeners = commitListeners_;
+  }
+  for (const auto& [id, listener] : listeners) listener();
 }
 
 int Database::schemaVersion() {

@@ -61,8 +61,14 @@ class Connection {
   Rows query(const std::string& sql, const Params& params = {});
   size_t execute(const std::string& sql, const Params& params = {});
 
+  // Inside Database::write: have the commit listeners told once this
+  // transaction has committed.
+  void announce() { announced_ = true; }
+  bool announced() const { return announced_; }
+
  private:
   Poco::Data::Session& session_;
+  bool announced_ = false;
 };
 
 class Database {
@@ -77,6 +83,11 @@ class Database {
 
   // Runs `work` in one write transaction; rolls back when it throws.
   void write(const std::function<void(Connection&)>& work);
+  // Called on the writing thread, after the write lock is released, when a
+  // transaction that announced itself has committed. Returns an id for
+  // removeCommitListener.
+  int onCommit(std::function<void()> listener);
+  void removeCommitListener(int id);
 
   int schemaVersion();
   const StorageOptions& options() const { return options_; }
@@ -87,6 +98,9 @@ class Database {
 
   StorageOptions options_;
   std::mutex writeMutex_;
+  std::mutex listenersMutex_;
+  std::vector<std::pair<int, std::function<void()>>> commitListeners_;
+  int nextListener_ = 1;
   std::unique_ptr<Poco::Data::Session> writer_;
   std::unique_ptr<Poco::Data::SessionPool> readers_;
   // The pool throws when every session is in use; readers wait for one.
