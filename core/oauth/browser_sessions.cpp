@@ -29,8 +29,24 @@ BrowserSession BrowserSessions::create() {
   s.csrf = common::randomToken(24);
   s.createdAt = storage::nowMillis();
   std::lock_guard lock(mutex_);
+  // Full: the oldest session nobody signed in to goes first, so a flood of
+  // anonymous visits cannot push out people who are signed in.
+  while (sessions_.size() >= kMaxSessions && !anonymous_.empty()) {
+    auto it = sessions_.find(anonymous_.front());
+    anonymous_.pop_front();
+    if (it != sessions_.end() && it->second.userId.empty()) sessions_.erase(it);
+  }
   if (sessions_.size() >= kMaxSessions) sessions_.erase(sessions_.begin());
   sessions_[s.id] = s;
+  anonymous_.push_back(s.id);
+  // The queue holds ids of sessions that signed in or ended since; keep it
+  // from outgrowing the table.
+  if (anonymous_.size() > 2 * kMaxSessions) {
+    std::erase_if(anonymous_, [&](const std::string& id) {
+      auto found = sessions_.find(id);
+      return found == sessions_.end() || !found->second.userId.empty();
+    });
+  }
   return s;
 }
 

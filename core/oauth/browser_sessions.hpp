@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -54,6 +55,7 @@ class BrowserSessions {
   const std::chrono::milliseconds ttl_;
   std::mutex mutex_;
   std::map<std::string, BrowserSession> sessions_;
+  std::deque<std::string> anonymous_;  // session ids in creation order, for eviction
 };
 
 }  // namespace portcullis::oauth

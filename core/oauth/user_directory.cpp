@@ -50,6 +50,18 @@ bool UserDirectory::validUsername(const std::string& username) {
          });
 }
 
+bool UserDirectory::validEmail(const std::string& email) {
+  // Deliberately loose (the provider decides what it can mail), but never
+  // anything that could break a mail header or a page: no spaces, no
+  // control characters, one @ with something on each side.
+  const size_t at = email.find('@');
+  return email.size() <= 254 && at != std::string::npos && at > 0 && at + 1 < email.size() &&
+         email.find('@', at + 1) == std::string::npos &&
+         std::none_of(email.begin(), email.end(), [](unsigned char c) {
+           return c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';';
+         });
+}
+
 bool UserDirectory::validRole(const std::string& role) {
   return !role.empty() && role.size() <= 64 && std::all_of(role.begin(), role.end(), [](unsigned char c) {
     return std::isalnum(c) != 0 || c == '_' || c == '-';
@@ -63,6 +75,7 @@ User UserDirectory::create(const std::string& username, const std::string& email
     throw std::invalid_argument("a username is 1 to 64 letters, digits, '.', '_', '-' or '@'");
   }
   if (!validRole(role)) throw std::invalid_argument("a role is 1 to 64 letters, digits, '_' or '-'");
+  if (!email.empty() && !validEmail(email)) throw std::invalid_argument("the e-mail address is not valid");
   if (byUsername(name)) throw std::invalid_argument("the user " + name + " already exists");
   User u;
   u.id = "u_" + common::randomToken(12);

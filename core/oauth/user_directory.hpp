@@ -47,6 +47,7 @@ class UserDirectory {
 
   static bool validUsername(const std::string& username);
   static bool validRole(const std::string& role);
+  static bool validEmail(const std::string& email);
 
  private:
   std::optional<User> one(const std::string& where, const storage::Value& value);

@@ -123,8 +123,11 @@ class Throttle {
   void fail(const std::string& key) {
     std::lock_guard lock(mutex_);
     prune(key);
-    failures_[key].push_back(Clock::now());
-    if (failures_.size() > 100'000) failures_.clear();  // bounded memory under a flood
+    auto& times = failures_[key];
+    times.push_back(Clock::now());
+    // Only the latest `limit` failures decide; older ones need no memory.
+    while (times.size() > limit_) times.pop_front();
+    if (failures_.size() > kMaxKeys) shed();
   }
   void reset(const std::string& key) {
     std::lock_guard lock(mutex_);
@@ -133,6 +136,22 @@ class Throttle {
 
  private:
   using Clock = std::chrono::steady_clock;
+  static constexpr size_t kMaxKeys = 100'000;
+
+  // Bounded memory under a flood of distinct names or addresses, without
+  // forgetting who is blocked: first what left the window, then the keys
+  // that are not blocked.
+  void shed() {
+    const auto cutoff = Clock::now() - window_;
+    for (auto it = failures_.begin(); it != failures_.end();) {
+      while (!it->second.empty() && it->second.front() < cutoff) it->second.pop_front();
+      it = it->second.empty() ? failures_.erase(it) : std::next(it);
+    }
+    for (auto it = failures_.begin(); it != failures_.end() && failures_.size() > kMaxKeys / 2;) {
+      it = it->second.size() < limit_ ? failures_.erase(it) : std::next(it);
+    }
+  }
+
   size_t prune(const std::string& key) {
     auto it = failures_.find(key);
     if (it == failures_.end()) return 0;
