@@ -51,6 +51,18 @@ TEST_F(UserDirectoryTest, MalformedNamesAndRolesAreRefused) {
   EXPECT_NO_THROW(users_.create("first.last-1_x@corp", "", "custom_role-2", "builtin"));
 }
 
+TEST_F(UserDirectoryTest, EmailAddressesThatCouldBreakAHeaderAreRefused) {
+  for (const std::string& bad : std::vector<std::string>{
+           "a@b\r\nRCPT TO:<x@y>", "a b@c", "no-at-sign", "@b", "a@", "a@b@c", "<a@b>", "a@b,c@d",
+           std::string("a@b\0c", 5), std::string(250, 'a') + "@b.co"}) {
+    EXPECT_THROW(users_.create("u" + std::to_string(bad.size()), bad, "member", "builtin"), std::invalid_argument)
+        << bad;
+  }
+  EXPECT_EQ(users_.count(), 0u);
+  EXPECT_NO_THROW(users_.create("ann", "ann.o'neil+mcp@example.co.uk", "member", "builtin"));
+  EXPECT_NO_THROW(users_.create("nomail", "", "member", "builtin"));
+}
+
 TEST_F(UserDirectoryTest, ChangesAreRecordedForRunningServers) {
   const User u = users_.create("bob", "", "member", "builtin");
   EXPECT_TRUE(users_.setRole("bob", "admin"));
@@ -93,6 +105,18 @@ TEST(BrowserSessions, SessionsExpire) {
   while (sessions.find(s.id) && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(2ms);
   EXPECT_FALSE(sessions.find(s.id));
+}
+
+TEST(BrowserSessions, AFullTableEvictsAnonymousSessionsBeforeSignedInOnes) {
+  BrowserSessions sessions(1h);
+  BrowserSession first = sessions.create();
+  first.userId = "u_1";
+  const BrowserSession signedIn = sessions.renew(first);
+  const BrowserSession anonymous = sessions.create();
+  // A flood of anonymous visits, well past the table's size.
+  for (int i = 0; i < 150'000; ++i) sessions.create();
+  EXPECT_TRUE(sessions.find(signedIn.id)) << "a signed-in session was pushed out by anonymous ones";
+  EXPECT_FALSE(sessions.find(anonymous.id)) << "the oldest anonymous session should have gone first";
 }
 
 TEST(BrowserSessions, HostileIdsFindNothing) {
