@@ -1,5 +1,7 @@
 #include "core/app/cli.hpp"
 
+#include "core/app/access_control.hpp"
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -171,6 +173,7 @@ int version(const Parsed& p) {
 int check(const std::string& file) {
   try {
     config::Config config = config::loadConfigFile(file);
+    compilePolicy(config.policy);
     plugin_host::PluginHost host(config.pluginDirs, nullptr);
     std::vector<common::ConfigIssue> issues;
     for (const auto& decl : config.plugins) {

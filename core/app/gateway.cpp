@@ -1,5 +1,6 @@
 #include "core/app/gateway.hpp"
 
+#include "core/app/access_control.hpp"
 #include "core/app/version.hpp"
 #include "core/common/log.hpp"
 #include "core/mcp/builtin_tools.hpp"
@@ -9,6 +10,7 @@
 #include "core/mcp/session.hpp"
 #include "core/mcp/tasks.hpp"
 #include "core/oauth/auth_service.hpp"
+#include "core/oauth/scopes.hpp"
 #include "core/plugin_host/plugin_host.hpp"
 #include "core/storage/database.hpp"
 #include "core/transport/bearer_gate.hpp"
@@ -27,24 +29,6 @@ namespace portcullis::app {
 namespace {
 bool isLoopbackBind(const std::string& host) { return transport::Guards::isLoopbackName(host); }
 
-// What each scope unlocks, for the consent page: the names in the catalog.
-oauth::ScopeUnlocks catalogUnlocks(mcp::Catalog& catalog) {
-  return [&catalog](const std::string& scope, const oauth::User&) {
-    std::vector<std::string> names;
-    const auto view = catalog.view();
-    const std::vector<mcp::CatalogEntry>* entries = nullptr;
-    if (scope == "tools:read" || scope == "tools:call") entries = &view->tools;
-    if (scope == "resources:read") entries = &view->resources;
-    if (scope == "prompts:read") entries = &view->prompts;
-    if (entries != nullptr) {
-      for (const auto& entry : *entries) names.push_back(entry.key);
-    }
-    if (scope == "resources:read") {
-      for (const auto& entry : view->templates) names.push_back(entry.key);
-    }
-    return names;
-  };
-}
 }  // namespace
 
 Gateway::Gateway(config::Config config) : config_(std::move(config)) {
@@ -70,8 +54,18 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
     tasks_ = std::make_unique<mcp::TaskStore>(taskOptions);
   }
   dispatcher_ = std::make_unique<mcp::Dispatcher>(*catalog_, *sessions_, *feed_, options, tasks_.get());
+  access_ = std::make_unique<PolicyAccess>(compilePolicy(config_.policy));
+  dispatcher_->setAccessControl(access_.get(), nullptr);
+  {
+    std::vector<oauth::ScopeInfo> scopes;
+    for (const auto& s : access_->policy().scopes()) scopes.push_back({s.name, s.description});
+    oauth::setPolicyScopes(std::move(scopes));
+  }
 
-  catalog_->addProvider(std::make_shared<mcp::BuiltinTools>(*catalog_));
+  catalog_->addProvider(std::make_shared<mcp::BuiltinTools>(
+      *catalog_, [dispatcher = dispatcher_.get()](const mcp::Principal& principal) {
+        return dispatcher->visibleCount(principal, mcp::ListKind::Tools);
+      }));
   if (config_.auth.enabled) {
     try {
       database_ = std::make_unique<storage::Database>(
@@ -89,10 +83,22 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
     auto identity = loaded.identity(config_.auth.identity);
     if (!identity) throw common::StartupError("the identity plugin \"" + config_.auth.identity + "\" did not load");
     try {
-      auth_ = std::make_unique<oauth::AuthService>(config_, *database_, identity, catalogUnlocks(*catalog_));
+      auth_ = std::make_unique<oauth::AuthService>(config_, *database_, identity, policyUnlocks(*catalog_, *access_));
     } catch (const std::exception& e) {  // the secret key or the signing keys
       throw common::StartupError(std::string("cannot start sign-in: ") + e.what());
     }
+  }
+
+  if (auth_) {
+    // A user whose role, groups or status changed may see other tools now.
+    auth_->onChange([feed = feed_.get()](const oauth::Change& change) {
+      if (change.kind == oauth::change_kind::kUser) {
+        feed->principalChanged(change.ref, static_cast<uint32_t>(mcp::ListKind::Tools) |
+                                               static_cast<uint32_t>(mcp::ListKind::Resources) |
+                                               static_cast<uint32_t>(mcp::ListKind::ResourceTemplates) |
+                                               static_cast<uint32_t>(mcp::ListKind::Prompts));
+      }
+    });
   }
 
   hub_ = std::make_unique<transport::StreamHub>(transport::StreamHubOptions{

@@ -50,6 +50,8 @@ class PluginHost;
 
 namespace portcullis::app {
 
+class PolicyAccess;
+
 class Gateway {
  public:
   // Loads every plugin; throws common::StartupError / ConfigError.
@@ -77,6 +79,7 @@ class Gateway {
   std::unique_ptr<mcp::ChangeFeed> feed_;
   std::unique_ptr<mcp::TaskStore> tasks_;
   std::unique_ptr<mcp::Dispatcher> dispatcher_;
+  std::unique_ptr<PolicyAccess> access_;
   std::unique_ptr<storage::Database> database_;  // only when sign-in is on
   std::unique_ptr<plugin_host::PluginHost> plugins_;
   std::vector<std::shared_ptr<mcp::PrimitiveProvider>> providers_;

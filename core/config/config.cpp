@@ -223,7 +223,59 @@ void readPlugins(Reader& r, const YamlDocument& doc, Config& config) {
   }
 }
 
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw common::ConfigError(path, {{"", 0, "cannot read the file"}});
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void readPolicy(Reader& r, const Config& config, PolicySection& policy) {
+  auto o = r.section("policy");
+  if (!o) return;
+  policy.present = true;
+  if (!o->has("file")) {
+    policy.value = o;
+    policy.source = config.source;
+    policy.pathPrefix = "policy.";
+    return;
+  }
+  if (o->size() != 1) r.issue("policy", "give either file or roles, scopes and rules, not both");
+  std::string file;
+  r.string(o, "file", file);
+  if (file.empty()) {
+    r.issue("policy.file", "must be the path of a YAML file");
+    return;
+  }
+  // Relative to the configuration file, as a reader of the file expects.
+  if (file[0] != '/' && config.source != "<embedded>") {
+    const auto slash = config.source.find_last_of('/');
+    if (slash != std::string::npos) file = config.source.substr(0, slash + 1) + file;
+  }
+  try {
+    policy = loadPolicyFile(file);
+  } catch (const common::ConfigError& e) {
+    r.issue("policy.file", e.what());
+  }
+}
+
 }  // namespace
+
+PolicySection loadPolicyFile(const std::string& path) {
+  PolicySection policy;
+  policy.present = true;
+  policy.source = path;
+  policy.document = parseYaml(readFile(path), path);
+  auto root = json::asObject(policy.document.value);
+  if (root && root->has("policy")) {
+    policy.value = root->get("policy");
+    policy.pathPrefix = "policy.";
+  } else {
+    policy.value = policy.document.value;
+  }
+  return policy;
+}
 
 Config loadConfigText(const std::string& text, const std::string& source) {
   Config config;
@@ -259,6 +311,7 @@ Config loadConfigText(const std::string& text, const std::string& source) {
     reader.string(logging, "level", config.logLevel);
   }
   readPlugins(reader, config.document, config);
+  readPolicy(reader, config, config.policy);
   if (config.storage.path.empty()) config.storage.path = config.dataDir + "/portcullis.db";
   if (config.auth.secretKeyFile.empty()) config.auth.secretKeyFile = config.dataDir + "/secret.key";
   if (config.auth.enabled) {
@@ -272,12 +325,6 @@ Config loadConfigText(const std::string& text, const std::string& source) {
   return config;
 }
 
-Config loadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw common::ConfigError(path, {{"", 0, "cannot read the file"}});
-  std::ostringstream text;
-  text << in.rdbuf();
-  return loadConfigText(text.str(), path);
-}
+Config loadConfigFile(const std::string& path) { return loadConfigText(readFile(path), path); }
 
 }  // namespace portcullis::config

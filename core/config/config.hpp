@@ -113,6 +113,21 @@ struct PluginDecl {
   int line = 0;
 };
 
+// The authorization policy as written: inline under `policy:`, or in the
+// file `policy.file` names (relative to the configuration file). The policy
+// module compiles it; lines for its messages come from `document`.
+struct PolicySection {
+  bool present = false;
+  common::json::Value value;
+  std::string source;      // the file that holds it
+  std::string pathPrefix;  // "policy." when inline, "" in its own file
+  YamlDocument document;   // its own file's document; inline: empty
+};
+
+// Reads a policy file: the policy at the top level, or under `policy:` (so a
+// whole configuration file may be given too). Throws common::ConfigError.
+PolicySection loadPolicyFile(const std::string& path);
+
 struct Config {
   std::string source;  // file name, or "<embedded>"
   ServerConfig server;
@@ -126,6 +141,7 @@ struct Config {
   std::string logLevel = "info";
   std::vector<std::string> pluginDirs;
   std::vector<PluginDecl> plugins;
+  PolicySection policy;
   YamlDocument document;  // kept so later checks can report lines
 };
 

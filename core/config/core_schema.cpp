@@ -81,6 +81,10 @@ const std::string& coreSchemaText() {
         }
       }
     },
+    "policy": {
+      "type": "object",
+      "description": "roles, scopes and rules (checked by the policy compiler), or {file: PATH} naming a YAML file that holds them"
+    },
     "storage": {
       "type": "object",
       "additionalProperties": false,

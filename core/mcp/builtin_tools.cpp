@@ -4,7 +4,8 @@
 
 namespace portcullis::mcp {
 
-BuiltinTools::BuiltinTools(Catalog& catalog) : catalog_(catalog) {
+BuiltinTools::BuiltinTools(Catalog& catalog, std::function<size_t(const Principal&)> visibleTools)
+    : catalog_(catalog), visibleTools_(std::move(visibleTools)) {
   whoamiDefinition_ = json::parseObject(R"({
     "name": "whoami",
     "title": "Who am I",
@@ -34,7 +35,9 @@ Outcome BuiltinTools::whoami(CallContext& context) {
   if (!identity) identity = json::makeObject();
   if (auto clientInfo = json::getObject(info, "clientInfo")) identity->set("clientInfo", clientInfo);
   identity->set("protocolVersion", info->get("protocolVersion"));
-  identity->set("visibleTools", static_cast<int64_t>(catalog_.view()->tools.size()));
+  const size_t visible =
+      visibleTools_ ? visibleTools_(context.principal()) : catalog_.view()->tools.size();
+  identity->set("visibleTools", static_cast<int64_t>(visible));
 
   json::ObjectPtr text = json::makeObject();
   text->set("type", std::string("text"));

@@ -1,6 +1,7 @@
 #pragma once
 // Tools the core serves itself, listed before any plugin's.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -11,7 +12,9 @@ namespace portcullis::mcp {
 
 class BuiltinTools : public PrimitiveProvider {
  public:
-  explicit BuiltinTools(Catalog& catalog);
+  // visibleTools: how many tools a principal can see (the whole catalog
+  // when not given).
+  explicit BuiltinTools(Catalog& catalog, std::function<size_t(const Principal&)> visibleTools = {});
 
   const std::string& name() const override { return name_; }
   json::ArrayPtr list(ListKind kind) override;
@@ -23,6 +26,7 @@ class BuiltinTools : public PrimitiveProvider {
 
   std::string name_ = "core";
   Catalog& catalog_;
+  std::function<size_t(const Principal&)> visibleTools_;
   json::ObjectPtr whoamiDefinition_;
 };
 

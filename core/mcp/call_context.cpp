@@ -205,6 +205,8 @@ bool RequestCallContext::cancelled() const {
   return scope_.cancellation && scope_.cancellation->cancelled();
 }
 
+const Principal& RequestCallContext::principal() const { return scope_.principal; }
+
 json::ObjectPtr RequestCallContext::info() const {
   json::ObjectPtr o = json::makeObject();
   o->set("requestId", request_.id);

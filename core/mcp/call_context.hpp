@@ -30,6 +30,7 @@ class RequestCallContext : public CallContext {
   std::vector<std::pair<std::string, ClientReply>> clientRequests(const json::ObjectPtr& requests) override;
   bool cancelled() const override;
   json::ObjectPtr info() const override;
+  const Principal& principal() const override;
   void releaseStream() override;
 
   // Whether the client declared the capability a server-to-client method needs.

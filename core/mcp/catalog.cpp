@@ -11,19 +11,7 @@ namespace portcullis::mcp {
 
 namespace {
 
-int slot(ListKind kind) {
-  switch (kind) {
-    case ListKind::Tools:
-      return 0;
-    case ListKind::Resources:
-      return 1;
-    case ListKind::ResourceTemplates:
-      return 2;
-    case ListKind::Prompts:
-      return 3;
-  }
-  return 0;
-}
+int slot(ListKind kind) { return static_cast<int>(listIndex(kind)); }
 
 constexpr ListKind kKinds[] = {ListKind::Tools, ListKind::Resources, ListKind::ResourceTemplates,
                                ListKind::Prompts};
@@ -304,6 +292,18 @@ std::shared_ptr<CatalogView> Catalog::build(const std::vector<Source>& sources,
                                   .value_or("forbidden");
           definition = json::clone(definition);
           definition->remove("execution");
+        }
+        if (auto marks = json::getObject(definition, "_meta"); marks && marks->has(kAdminOnlyMeta)) {
+          // The mark is for the gateway's policy, not for clients.
+          entry.adminOnly = json::getBool(marks, kAdminOnlyMeta).value_or(false);
+          definition = json::clone(definition);
+          auto meta = json::clone(json::getObject(definition, "_meta"));
+          meta->remove(kAdminOnlyMeta);
+          if (meta->size() == 0) {
+            definition->remove("_meta");
+          } else {
+            definition->set("_meta", meta);
+          }
         }
         entry.definition = definition;
         entry.definitionJson = json::stringify(definition);

@@ -35,7 +35,12 @@ struct CatalogEntry {
   // execution.taskSupport (which is not shown to clients).
   std::string taskSupport = "forbidden";
   std::vector<HeaderParam> headerParams;  // tools only
+  // Marked admin-only by its plugin (_meta "portcullis/adminOnly": true):
+  // only the admin role may use it, whatever the policy says.
+  bool adminOnly = false;
 };
+
+inline constexpr const char* kAdminOnlyMeta = "portcullis/adminOnly";
 
 class CatalogView {
  public:

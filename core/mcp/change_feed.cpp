@@ -15,7 +15,14 @@ void ChangeFeed::listChanged(const PrimitiveProvider& provider, uint32_t lists) 
   broadcastListChanged(lists);
 }
 
-void ChangeFeed::broadcastListChanged(uint32_t lists) {
+void ChangeFeed::broadcastListChanged(uint32_t lists) { sendListChanged(lists, nullptr); }
+
+void ChangeFeed::principalChanged(const std::string& subject, uint32_t lists) {
+  if (subject.empty()) return;
+  sendListChanged(lists, &subject);
+}
+
+void ChangeFeed::sendListChanged(uint32_t lists, const std::string* subject) {
   struct Notice {
     uint32_t bits;
     const char* method;
@@ -35,10 +42,12 @@ void ChangeFeed::broadcastListChanged(uint32_t lists) {
     const std::string message = jsonrpc::notification(notice.method, nullptr);
     sessions_.forEach([&](const std::shared_ptr<Session>& session) {
       if (!session->initialized()) return;
+      if (subject != nullptr && session->principal().subject != *subject) return;
       if (auto stream = session->notificationStream()) stream->send(message);
     });
-    toListeners([&](const ListenFilter& f) { return f.*(notice.flag); }, notice.method,
-                json::makeObject());
+    toListeners([&](const Listener& l) {
+      return l.filter.*(notice.flag) && (subject == nullptr || l.subject == *subject);
+    }, notice.method, json::makeObject());
   }
 }
 
@@ -50,17 +59,17 @@ void ChangeFeed::resourceUpdated(const std::string& uri) {
     if (!session->subscribed(uri)) return;
     if (auto stream = session->notificationStream()) stream->send(message);
   });
-  toListeners([&](const ListenFilter& f) { return f.resourceSubscriptions.count(uri) != 0; },
+  toListeners([&](const Listener& l) { return l.filter.resourceSubscriptions.count(uri) != 0; },
               "notifications/resources/updated", params);
 }
 
-void ChangeFeed::toListeners(const std::function<bool(const ListenFilter&)>& wants,
+void ChangeFeed::toListeners(const std::function<bool(const Listener&)>& wants,
                              const std::string& method, const json::ObjectPtr& params) {
   std::vector<std::pair<json::Value, std::shared_ptr<Outbound>>> targets;
   {
     std::lock_guard lock(mutex_);
     for (auto& [id, listener] : listeners_) {
-      if (wants(listener.filter)) targets.emplace_back(listener.subscriptionId, listener.stream);
+      if (wants(listener)) targets.emplace_back(listener.subscriptionId, listener.stream);
     }
   }
   for (auto& [subscriptionId, stream] : targets) {
@@ -73,10 +82,10 @@ void ChangeFeed::toListeners(const std::function<bool(const ListenFilter&)>& wan
 }
 
 uint64_t ChangeFeed::addListener(json::Value subscriptionId, ListenFilter filter,
-                                 std::shared_ptr<Outbound> stream) {
+                                 std::shared_ptr<Outbound> stream, std::string subject) {
   const uint64_t id = nextListener_++;
   std::lock_guard lock(mutex_);
-  listeners_[id] = Listener{std::move(subscriptionId), std::move(filter), std::move(stream)};
+  listeners_[id] = Listener{std::move(subscriptionId), std::move(filter), std::move(stream), std::move(subject)};
   return id;
 }
 

@@ -34,9 +34,13 @@ class ChangeFeed : public ChangeSink {
 
   // Sends list_changed for the given ListKind bit mask to everyone listening.
   void broadcastListChanged(uint32_t lists);
+  // What one principal may see changed (a new role, group or grant): only
+  // their sessions and streams are told.
+  void principalChanged(const std::string& subject, uint32_t lists);
 
+  // subject: whose stream it is, for principalChanged.
   uint64_t addListener(json::Value subscriptionId, ListenFilter filter,
-                       std::shared_ptr<Outbound> stream);
+                       std::shared_ptr<Outbound> stream, std::string subject = {});
   void removeListener(uint64_t id);
   size_t listenerCount() const;
 
@@ -45,8 +49,10 @@ class ChangeFeed : public ChangeSink {
     json::Value subscriptionId;
     ListenFilter filter;
     std::shared_ptr<Outbound> stream;
+    std::string subject;
   };
-  void toListeners(const std::function<bool(const ListenFilter&)>& wants, const std::string& method,
+  void sendListChanged(uint32_t lists, const std::string* subject);
+  void toListeners(const std::function<bool(const Listener&)>& wants, const std::string& method,
                    const json::ObjectPtr& params);
 
   Catalog& catalog_;

@@ -122,6 +122,105 @@ std::vector<HeaderParam> Dispatcher::headerParams(const std::string& tool) {
   return entry ? entry->headerParams : std::vector<HeaderParam>{};
 }
 
+void Dispatcher::setAccessControl(const AccessPolicy* policy, AuditSink* audit) {
+  access_ = std::make_unique<AccessGate>(policy);
+  audit_ = audit;
+}
+
+AccessDecision Dispatcher::decide(const std::shared_ptr<const CatalogView>& view, ListKind kind,
+                                  const CatalogEntry* entry, const RequestScope& scope) {
+  if (entry == nullptr) return {Access::Hidden, "(not found)", {}};
+  if (!access_->enabled()) return {Access::Allowed, {}, {}};
+  return access_->catalogFor(scope.principal, view)->decision(kind, *entry);
+}
+
+namespace {
+const char* auditKind(ListKind kind) {
+  switch (kind) {
+    case ListKind::Tools:
+      return "tool";
+    case ListKind::Resources:
+      return "resource";
+    case ListKind::ResourceTemplates:
+      return "template";
+    case ListKind::Prompts:
+      return "prompt";
+  }
+  return "tool";
+}
+}  // namespace
+
+void Dispatcher::audit(const Message& request, const RequestScope& scope, ListKind kind, const std::string& name,
+                       const CatalogEntry* entry, const AccessDecision& decision, const Reply* reply,
+                       std::chrono::steady_clock::time_point start) const {
+  if (audit_ == nullptr) return;
+  AuditRecord r;
+  r.at = std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+             .count();
+  r.subject = scope.principal.subject;
+  r.username = scope.principal.username;
+  r.clientId = scope.principal.clientId;
+  r.apiTokenId = scope.principal.apiTokenId;
+  r.method = request.method;
+  r.kind = auditKind(kind);
+  r.name = name;
+  if (entry != nullptr) r.plugin = entry->provider->name();
+  r.decision = decision.access == Access::Allowed  ? "allow"
+               : decision.access == Access::StepUp ? "step-up"
+                                                    : "deny";
+  r.rule = decision.rule;
+  if (reply != nullptr) {
+    r.outcome = reply->kind == Reply::Kind::Error  ? "error"
+                : reply->kind == Reply::Kind::None ? "cancelled"
+                                                   : "ok";
+  }
+  r.latencyUs =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+  audit_->record(std::move(r));
+}
+
+Reply Dispatcher::refuse(const Message& request, const RequestScope& scope, const AccessDecision& decision,
+                         Reply notFound) const {
+  if (decision.access != Access::StepUp) return notFound;
+  // Reached only where the transport could not answer 403 (a batch): the
+  // account may use it, so saying so reveals nothing.
+  std::string needed;
+  for (const auto& s : decision.scopes) needed += (needed.empty() ? "" : " ") + s;
+  return error(request, codes::kInvalidParams, "Forbidden: this request needs the scope " + needed,
+               objectOf("scope", needed));
+}
+
+std::vector<std::string> Dispatcher::stepUpScopes(const Message& request, const Principal& principal) {
+  if (!access_->enabled() || !request.params) return {};
+  auto view = catalog_.view();
+  const CatalogEntry* entry = nullptr;
+  ListKind kind = ListKind::Tools;
+  if (request.method == "tools/call") {
+    entry = view->tool(json::getString(request.params, "name").value_or(""));
+  } else if (request.method == "prompts/get") {
+    kind = ListKind::Prompts;
+    entry = view->prompt(json::getString(request.params, "name").value_or(""));
+  } else if (request.method == "resources/read" || request.method == "resources/subscribe") {
+    const std::string uri = json::getString(request.params, "uri").value_or("");
+    kind = ListKind::Resources;
+    entry = view->resource(uri);
+    if (entry == nullptr) {
+      kind = ListKind::ResourceTemplates;
+      entry = view->templateFor(uri);
+    }
+  }
+  if (entry == nullptr) return {};
+  const AccessDecision& d = access_->catalogFor(principal, view)->decision(kind, *entry);
+  return d.access == Access::StepUp ? d.scopes : std::vector<std::string>{};
+}
+
+size_t Dispatcher::visibleCount(const Principal& principal, ListKind kind) {
+  auto view = catalog_.view();
+  if (!access_->enabled()) return view->entries(kind).size();
+  return access_->catalogFor(principal, view)->visible(kind).size();
+}
+
 bool Dispatcher::isModernMethod(const std::string& method) {
   static const std::set<std::string> kMethods{
       "server/discover", "tools/list",    "tools/call",          "resources/list",
@@ -291,6 +390,24 @@ Reply Dispatcher::setLogLevel(const Message& request, RequestScope& scope) {
 Reply Dispatcher::subscribe(const Message& request, RequestScope& scope, bool on) {
   auto uri = json::getString(request.params, "uri");
   if (!uri || uri->empty()) return error(request, codes::kInvalidParams, "Invalid params: uri is required");
+  auto view = catalog_.view();
+  ListKind kind = ListKind::Resources;
+  const CatalogEntry* owner = view->resource(*uri);
+  if (owner == nullptr) {
+    kind = ListKind::ResourceTemplates;
+    owner = view->templateFor(*uri);
+  }
+  // Subscribing to what the caller may not read is refused like reading it;
+  // a URI nobody serves (yet) may still be subscribed to.
+  if (on && owner != nullptr) {
+    const auto start = std::chrono::steady_clock::now();
+    const AccessDecision decision = decide(view, kind, owner, scope);
+    if (decision.access != Access::Allowed) {
+      audit(request, scope, kind, *uri, owner, decision, nullptr, start);
+      const int code = scope.era == Era::Modern ? codes::kInvalidParams : codes::kResourceNotFound;
+      return refuse(request, scope, decision, error(request, code, "Resource not found", objectOf("uri", *uri)));
+    }
+  }
   if (scope.session) {
     if (on) {
       scope.session->subscribe(*uri);
@@ -299,9 +416,6 @@ Reply Dispatcher::subscribe(const Message& request, RequestScope& scope, bool on
     }
   }
   // The owning provider hears of it too, so it can start or stop watching.
-  auto view = catalog_.view();
-  const CatalogEntry* owner = view->resource(*uri);
-  if (owner == nullptr) owner = view->templateFor(*uri);
   if (owner != nullptr) {
     InputReplay replay;
     RequestCallContext context(scope, request, options_, replay);
@@ -313,25 +427,29 @@ Reply Dispatcher::subscribe(const Message& request, RequestScope& scope, bool on
 Reply Dispatcher::listPrimitives(ListKind kind, const Message& request, RequestScope& scope) {
   auto view = catalog_.view();
   const auto& entries = view->entries(kind);
+  // The caller's share of the list; cursors count positions in it.
+  std::shared_ptr<const PrincipalCatalog> mine;
+  if (access_->enabled()) mine = access_->catalogFor(scope.principal, view);
+  const size_t count = mine ? mine->visible(kind).size() : entries.size();
   size_t offset = 0;
   if (request.params->has("cursor")) {
     auto cursor = json::getString(request.params, "cursor");
     auto decoded = cursor ? decodeCursor(*cursor) : std::nullopt;
-    if (!decoded || *decoded > entries.size()) {
+    if (!decoded || *decoded > count) {
       return error(request, codes::kInvalidParams, "Invalid params: unknown cursor");
     }
     offset = *decoded;
   }
-  const size_t end = std::min(entries.size(), offset + options_.pageSize);
+  const size_t end = std::min(count, offset + options_.pageSize);
   std::string body = "{\"";
   body += listField(kind);
   body += "\":[";
   for (size_t i = offset; i < end; ++i) {
     if (i > offset) body += ',';
-    body += entries[i].definitionJson;
+    body += entries[mine ? mine->visible(kind)[i] : i].definitionJson;
   }
   body += ']';
-  if (end < entries.size()) body += ",\"nextCursor\":\"" + encodeCursor(end) + "\"";
+  if (end < count) body += ",\"nextCursor\":\"" + encodeCursor(end) + "\"";
   if (scope.era == Era::Modern) body += modernSuffix(true, scope.principal.authenticated);
   body += '}';
   Reply reply;
@@ -342,9 +460,22 @@ Reply Dispatcher::listPrimitives(ListKind kind, const Message& request, RequestS
 Reply Dispatcher::callTool(const Message& request, RequestScope& scope) {
   auto name = json::getString(request.params, "name");
   if (!name) return error(request, codes::kInvalidParams, "Invalid params: name is required");
+  const auto start = std::chrono::steady_clock::now();
   auto view = catalog_.view();
   const CatalogEntry* tool = view->tool(*name);
-  if (tool == nullptr) return error(request, codes::kInvalidParams, "Unknown tool: " + *name);
+  const AccessDecision decision = decide(view, ListKind::Tools, tool, scope);
+  if (decision.access != Access::Allowed) {
+    audit(request, scope, ListKind::Tools, *name, tool, decision, nullptr, start);
+    return refuse(request, scope, decision, error(request, codes::kInvalidParams, "Unknown tool: " + *name));
+  }
+  Reply reply = callAllowedTool(*tool, *name, request, scope);
+  audit(request, scope, ListKind::Tools, *name, tool, decision, &reply, start);
+  return reply;
+}
+
+Reply Dispatcher::callAllowedTool(const CatalogEntry& entry, const std::string& name, const Message& request,
+                                  RequestScope& scope) {
+  const CatalogEntry* tool = &entry;
   json::ObjectPtr arguments = json::makeObject();
   if (request.params->has("arguments") && !json::isNull(request.params->get("arguments"))) {
     arguments = json::getObject(request.params, "arguments");
@@ -376,7 +507,7 @@ Reply Dispatcher::callTool(const Message& request, RequestScope& scope) {
       json::ObjectPtr required = json::makeObject();
       required->set("extensions", extensions);
       return error(request, codes::kMissingClientCapability,
-                   "Missing required client capability: the tool " + *name + " runs only as a task",
+                   "Missing required client capability: the tool " + name + " runs only as a task",
                    objectOf("requiredCapabilities", required));
     }
     if ((support == "optional" || support == "required") && clientTasks) {
@@ -389,27 +520,43 @@ Reply Dispatcher::callTool(const Message& request, RequestScope& scope) {
 Reply Dispatcher::readResource(const Message& request, RequestScope& scope) {
   auto uri = json::getString(request.params, "uri");
   if (!uri) return error(request, codes::kInvalidParams, "Invalid params: uri is required");
+  const auto start = std::chrono::steady_clock::now();
   auto view = catalog_.view();
+  ListKind kind = ListKind::Resources;
   const CatalogEntry* owner = view->resource(*uri);
-  if (owner == nullptr) owner = view->templateFor(*uri);
   if (owner == nullptr) {
-    const int code = scope.era == Era::Modern ? codes::kInvalidParams : codes::kResourceNotFound;
-    return error(request, code, "Resource not found", objectOf("uri", *uri));
+    kind = ListKind::ResourceTemplates;
+    owner = view->templateFor(*uri);
   }
-  return invoke(owner->provider, request.method, request.params, request, scope, true);
+  const AccessDecision decision = decide(view, kind, owner, scope);
+  if (decision.access != Access::Allowed) {
+    audit(request, scope, kind, *uri, owner, decision, nullptr, start);
+    const int code = scope.era == Era::Modern ? codes::kInvalidParams : codes::kResourceNotFound;
+    return refuse(request, scope, decision, error(request, code, "Resource not found", objectOf("uri", *uri)));
+  }
+  Reply reply = invoke(owner->provider, request.method, request.params, request, scope, true);
+  audit(request, scope, kind, *uri, owner, decision, &reply, start);
+  return reply;
 }
 
 Reply Dispatcher::getPrompt(const Message& request, RequestScope& scope) {
   auto name = json::getString(request.params, "name");
   if (!name) return error(request, codes::kInvalidParams, "Invalid params: name is required");
+  const auto start = std::chrono::steady_clock::now();
   auto view = catalog_.view();
   const CatalogEntry* prompt = view->prompt(*name);
-  if (prompt == nullptr) return error(request, codes::kInvalidParams, "Unknown prompt: " + *name);
+  const AccessDecision decision = decide(view, ListKind::Prompts, prompt, scope);
+  if (decision.access != Access::Allowed) {
+    audit(request, scope, ListKind::Prompts, *name, prompt, decision, nullptr, start);
+    return refuse(request, scope, decision, error(request, codes::kInvalidParams, "Unknown prompt: " + *name));
+  }
   if (request.params->has("arguments") && !json::getObject(request.params, "arguments") &&
       !json::isNull(request.params->get("arguments"))) {
     return error(request, codes::kInvalidParams, "Invalid params: arguments must be an object");
   }
-  return invoke(prompt->provider, request.method, request.params, request, scope, false);
+  Reply reply = invoke(prompt->provider, request.method, request.params, request, scope, false);
+  audit(request, scope, ListKind::Prompts, *name, prompt, decision, &reply, start);
+  return reply;
 }
 
 Reply Dispatcher::complete(const Message& request, RequestScope& scope) {
@@ -420,24 +567,39 @@ Reply Dispatcher::complete(const Message& request, RequestScope& scope) {
     return error(request, codes::kInvalidParams,
                  "Invalid params: ref and argument {name, value} are required");
   }
+  const auto start = std::chrono::steady_clock::now();
   auto view = catalog_.view();
   const std::string type = json::getString(ref, "type").value_or("");
   const CatalogEntry* owner = nullptr;
+  ListKind kind = ListKind::Prompts;
+  std::string name;
   if (type == "ref/prompt") {
-    owner = view->prompt(json::getString(ref, "name").value_or(""));
-    if (owner == nullptr) return error(request, codes::kInvalidParams, "Unknown prompt");
+    name = json::getString(ref, "name").value_or("");
+    owner = view->prompt(name);
   } else if (type == "ref/resource") {
-    const std::string uri = json::getString(ref, "uri").value_or("");
-    owner = view->resource(uri);
-    for (const auto& t : view->templates) {
-      if (owner == nullptr && t.key == uri) owner = &t;
+    name = json::getString(ref, "uri").value_or("");
+    kind = ListKind::Resources;
+    owner = view->resource(name);
+    if (owner == nullptr) {
+      kind = ListKind::ResourceTemplates;
+      for (const auto& t : view->templates) {
+        if (owner == nullptr && t.key == name) owner = &t;
+      }
+      if (owner == nullptr) owner = view->templateFor(name);
     }
-    if (owner == nullptr) owner = view->templateFor(uri);
-    if (owner == nullptr) return error(request, codes::kInvalidParams, "Unknown resource");
   } else {
     return error(request, codes::kInvalidParams, "Invalid params: unknown ref type");
   }
-  return invoke(owner->provider, request.method, request.params, request, scope, false);
+  const AccessDecision decision = decide(view, kind, owner, scope);
+  if (decision.access != Access::Allowed) {
+    audit(request, scope, kind, name, owner, decision, nullptr, start);
+    return refuse(request, scope, decision,
+                  error(request, codes::kInvalidParams,
+                        kind == ListKind::Prompts ? "Unknown prompt" : "Unknown resource"));
+  }
+  Reply reply = invoke(owner->provider, request.method, request.params, request, scope, false);
+  audit(request, scope, kind, name, owner, decision, &reply, start);
+  return reply;
 }
 
 bool isInterim(const Outcome& outcome) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/jsonrpc/message.hpp"
+#include "core/mcp/access.hpp"
 #include "core/mcp/catalog.hpp"
 #include "core/mcp/change_feed.hpp"
 #include "core/mcp/request_state.hpp"
@@ -95,6 +96,16 @@ class Dispatcher {
   // The parameters of a tool that 2026-07-28 clients mirror into headers.
   std::vector<HeaderParam> headerParams(const std::string& tool);
 
+  // Who may use what, and where decisions are recorded; both may be null
+  // (everything allowed, nothing recorded). Set before serving.
+  void setAccessControl(const AccessPolicy* policy, AuditSink* audit);
+  AccessGate& access() { return *access_; }
+  // The scopes a request needs beyond the token's for a primitive the
+  // account may use (step-up); empty when none are missing.
+  std::vector<std::string> stepUpScopes(const jsonrpc::Message& request, const Principal& principal);
+  // How many entries of a list the principal can see.
+  size_t visibleCount(const Principal& principal, ListKind kind);
+
   const DispatcherOptions& options() const { return options_; }
   ChangeFeed& feed() { return feed_; }
 
@@ -104,6 +115,8 @@ class Dispatcher {
   Reply discover(const jsonrpc::Message& request, RequestScope& scope);
   Reply listPrimitives(ListKind kind, const jsonrpc::Message& request, RequestScope& scope);
   Reply callTool(const jsonrpc::Message& request, RequestScope& scope);
+  Reply callAllowedTool(const CatalogEntry& tool, const std::string& name, const jsonrpc::Message& request,
+                        RequestScope& scope);
   Reply readResource(const jsonrpc::Message& request, RequestScope& scope);
   Reply getPrompt(const jsonrpc::Message& request, RequestScope& scope);
   Reply complete(const jsonrpc::Message& request, RequestScope& scope);
@@ -120,6 +133,19 @@ class Dispatcher {
   Reply callAsTask(const CatalogEntry& tool, const jsonrpc::Message& request, RequestScope& scope);
   Reply taskMethod(const jsonrpc::Message& request, RequestScope& scope);
 
+  // Whether the caller may use an entry of the current view; null entries
+  // (nothing by that name) are refused like hidden ones.
+  AccessDecision decide(const std::shared_ptr<const CatalogView>& view, ListKind kind, const CatalogEntry* entry,
+                        const RequestScope& scope);
+  // Records the decision about a use of a primitive, with how it ended.
+  void audit(const jsonrpc::Message& request, const RequestScope& scope, ListKind kind, const std::string& name,
+             const CatalogEntry* entry, const AccessDecision& decision, const Reply* reply,
+             std::chrono::steady_clock::time_point start) const;
+  // The refusal of a primitive the caller may not use: hidden ones get the
+  // same answer as unknown ones, so a refusal does not reveal existence.
+  Reply refuse(const jsonrpc::Message& request, const RequestScope& scope, const AccessDecision& decision,
+               Reply notFound) const;
+
   Reply result(const jsonrpc::Message& request, const RequestScope& scope, json::ObjectPtr result,
                bool cacheable) const;
   Reply error(const jsonrpc::Message& request, int code, const std::string& message,
@@ -133,6 +159,8 @@ class Dispatcher {
   DispatcherOptions options_;
   TaskStore* tasks_;
   RequestStateSealer sealer_;
+  std::unique_ptr<AccessGate> access_ = std::make_unique<AccessGate>(nullptr);
+  AuditSink* audit_ = nullptr;
   std::string serverInfoJson_;
 };
 

@@ -1,5 +1,7 @@
 #include "core/mcp/principal.hpp"
 
+#include "core/mcp/provider.hpp"
+
 namespace portcullis::mcp {
 
 namespace json = common::json;
@@ -23,7 +25,13 @@ json::ObjectPtr Principal::toJson() const {
   o->set("groups", list(groups));
   o->set("scopes", list(scopes));
   if (!clientId.empty()) o->set("clientId", clientId);
+  if (!apiTokenId.empty()) o->set("apiTokenId", apiTokenId);
   return o;
+}
+
+const Principal& CallContext::principal() const {
+  static const Principal kAnonymous;
+  return kAnonymous;
 }
 
 }  // namespace portcullis::mcp

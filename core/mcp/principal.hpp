@@ -1,5 +1,6 @@
 #pragma once
-// Who is calling. Until sign-in exists every caller is anonymous.
+// Who is calling: from the bearer token of the request, or anonymous when
+// sign-in is off.
 
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@ struct Principal {
   std::vector<std::string> groups;
   std::vector<std::string> scopes;
   std::string clientId;
+  std::string apiTokenId;  // set when the caller used an API token
   bool authenticated = false;
 
   common::json::ObjectPtr toJson() const;

@@ -11,12 +11,17 @@
 #include <vector>
 
 #include "core/common/json.hpp"
+#include "core/mcp/principal.hpp"
 
 namespace portcullis::mcp {
 
 namespace json = common::json;
 
 enum class ListKind : uint32_t { Tools = 1, Resources = 2, ResourceTemplates = 4, Prompts = 8 };
+// 0..3 in the order above, for arrays indexed by list.
+constexpr size_t listIndex(ListKind kind) {
+  return kind == ListKind::Tools ? 0 : kind == ListKind::Resources ? 1 : kind == ListKind::ResourceTemplates ? 2 : 3;
+}
 
 enum class LogLevel { Debug, Info, Notice, Warning, Error, Critical, Alert, Emergency };
 std::optional<LogLevel> parseLogLevel(std::string_view text);
@@ -43,6 +48,8 @@ class CallContext {
   virtual bool cancelled() const = 0;
   // requestId, protocolVersion, clientInfo, clientCapabilities, principal.
   virtual json::ObjectPtr info() const = 0;
+  // Who is calling; anonymous unless the context knows better.
+  virtual const Principal& principal() const;
   virtual void releaseStream() = 0;
 };
 

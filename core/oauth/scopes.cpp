@@ -1,6 +1,7 @@
 #include "core/oauth/scopes.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 #include "core/common/text.hpp"
 
@@ -8,14 +9,29 @@ namespace portcullis::oauth {
 
 namespace json = common::json;
 
-const std::vector<ScopeInfo>& mcpScopes() {
-  static const std::vector<ScopeInfo> kScopes{
+namespace {
+std::mutex policyScopesMutex;
+std::vector<ScopeInfo>& policyScopes() {
+  static std::vector<ScopeInfo> scopes;
+  return scopes;
+}
+}  // namespace
+
+std::vector<ScopeInfo> mcpScopes() {
+  std::vector<ScopeInfo> out{
       {"tools:read", "See which tools you can use"},
       {"tools:call", "Use tools on your behalf"},
       {"resources:read", "Read resources you have access to"},
       {"prompts:read", "Use prompts you have access to"},
   };
-  return kScopes;
+  std::lock_guard lock(policyScopesMutex);
+  out.insert(out.end(), policyScopes().begin(), policyScopes().end());
+  return out;
+}
+
+void setPolicyScopes(std::vector<ScopeInfo> scopes) {
+  std::lock_guard lock(policyScopesMutex);
+  policyScopes() = std::move(scopes);
 }
 
 bool isOpenIdScope(const std::string& scope) {

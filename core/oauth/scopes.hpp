@@ -14,8 +14,10 @@ struct ScopeInfo {
   std::string description;  // in words, for the consent page
 };
 
-// The scopes the MCP endpoint understands, in the order they are shown.
-const std::vector<ScopeInfo>& mcpScopes();
+// The scopes this server offers, in the order they are shown: the four MCP
+// scopes, then the authorization policy's own (set once at start-up).
+std::vector<ScopeInfo> mcpScopes();
+void setPolicyScopes(std::vector<ScopeInfo> scopes);
 // OpenID Connect scopes that are accepted (and ignored beyond the ID token
 // contents); requesting them is never an error.
 bool isOpenIdScope(const std::string& scope);

@@ -17,6 +17,7 @@ mcp::Principal BearerGate::principalOf(const oauth::Caller& caller) {
   p.groups = caller.groups;
   p.scopes = caller.scopes;
   p.clientId = caller.clientId;
+  p.apiTokenId = caller.apiTokenId;
   p.authenticated = true;
   return p;
 }
@@ -36,8 +37,15 @@ std::optional<mcp::Principal> BearerGate::admit(Exchange& exchange) const {
 }
 
 bool BearerGate::permits(Exchange& exchange, const mcp::Principal& principal,
-                         const std::vector<const jsonrpc::Message*>& messages) const {
+                         const std::vector<const jsonrpc::Message*>& messages,
+                         const std::vector<std::string>& policyScopes) const {
   std::vector<std::string> missing;
+  for (const auto& needed : policyScopes) {
+    if (!oauth::hasScope(principal.scopes, needed) &&
+        std::find(missing.begin(), missing.end(), needed) == missing.end()) {
+      missing.push_back(needed);
+    }
+  }
   for (const jsonrpc::Message* message : messages) {
     if (!message->isRequest() && !message->isNotification()) continue;
     const std::string needed = oauth::requiredScope(message->method, message->params);

@@ -26,9 +26,11 @@ class BearerGate {
   // The caller, or nullopt after answering 401.
   std::optional<mcp::Principal> admit(Exchange& exchange) const;
 
-  // Whether the caller's scopes cover every message; otherwise answers 403.
+  // Whether the caller's scopes cover every message and `policyScopes` (what
+  // the policy needs for the primitives named); otherwise answers 403.
   bool permits(Exchange& exchange, const mcp::Principal& principal,
-               const std::vector<const jsonrpc::Message*>& messages) const;
+               const std::vector<const jsonrpc::Message*>& messages,
+               const std::vector<std::string>& policyScopes = {}) const;
 
   static mcp::Principal principalOf(const oauth::Caller& caller);
 

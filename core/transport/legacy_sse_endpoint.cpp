@@ -118,8 +118,14 @@ void LegacySseEndpoint::postMessage(Exchange& exchange) {
   }
   if (gate_ != nullptr) {
     std::vector<const Message*> all;
-    for (const auto& m : body.messages) all.push_back(&m);
-    if (!gate_->permits(exchange, *principal, all)) return;
+    std::vector<std::string> policyScopes;
+    for (const auto& m : body.messages) {
+      all.push_back(&m);
+      if (m.isRequest()) {
+        for (auto& s : dispatcher_.stepUpScopes(m, *principal)) policyScopes.push_back(std::move(s));
+      }
+    }
+    if (!gate_->permits(exchange, *principal, all, policyScopes)) return;
   }
   // Accepted now; the answers travel on the stream. The work below keeps
   // this thread, so the connection is closed: a client that sends its

@@ -257,7 +257,10 @@ void McpEndpoint::postModern(Exchange& exchange, const Message& message,
     reject(exchange, 404, codes::kMethodNotFound, "Method not found: " + message.method, id);
     return;
   }
-  if (gate_ != nullptr && !gate_->permits(exchange, principal, {&message})) return;
+  if (gate_ != nullptr &&
+      !gate_->permits(exchange, principal, {&message}, dispatcher_.stepUpScopes(message, principal))) {
+    return;
+  }
 
   mcp::RequestScope scope;
   scope.era = mcp::Era::Modern;
@@ -307,7 +310,7 @@ void McpEndpoint::listen(Exchange& exchange, const Message& message, mcp::Reques
   stream->send(jsonrpc::notification("notifications/subscriptions/acknowledged",
                                      dispatcher_.listenAcknowledgement(filter, message.id)));
   mcp::ChangeFeed& feed = dispatcher_.feed();
-  const uint64_t listenerId = feed.addListener(message.id, filter, stream);
+  const uint64_t listenerId = feed.addListener(message.id, filter, stream, scope.principal.subject);
   std::string head;
   Channel channel = exchange.detach(200, "text/event-stream", head);
   std::weak_ptr<EventStream> weak = stream;
@@ -387,8 +390,14 @@ void McpEndpoint::postLegacy(Exchange& exchange, const jsonrpc::Body& body,
   }
   if (gate_ != nullptr) {
     std::vector<const Message*> all;
-    for (const auto& m : body.messages) all.push_back(&m);
-    if (!gate_->permits(exchange, principal, all)) return;
+    std::vector<std::string> policyScopes;
+    for (const auto& m : body.messages) {
+      all.push_back(&m);
+      if (m.isRequest()) {
+        for (auto& s : dispatcher_.stepUpScopes(m, principal)) policyScopes.push_back(std::move(s));
+      }
+    }
+    if (!gate_->permits(exchange, principal, all, policyScopes)) return;
   }
   session->touch();
 
