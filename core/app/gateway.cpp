@@ -1,6 +1,7 @@
 #include "core/app/gateway.hpp"
 
 #include "core/app/access_control.hpp"
+#include "core/app/identity_assertion.hpp"
 #include "core/app/version.hpp"
 #include "core/common/log.hpp"
 #include "core/mcp/builtin_tools.hpp"
@@ -90,6 +91,8 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
   }
 
   if (auth_) {
+    assertions_ = std::make_unique<IdentityAssertions>(*auth_, [this] { return baseUrl(); });
+    dispatcher_->setIdentityAsserter(assertions_.get());
     // A user whose role, groups or status changed may see other tools now.
     auth_->onChange([feed = feed_.get()](const oauth::Change& change) {
       if (change.kind == oauth::change_kind::kUser) {
@@ -167,6 +170,8 @@ Gateway::~Gateway() {
   legacyEndpoint_.reset();
   oauthEndpoint_.reset();
   bearerGate_.reset();
+  dispatcher_->setIdentityAsserter(nullptr);
+  assertions_.reset();
   auth_.reset();  // holds the identity plugin
   catalog_.reset();
   // Plugins stop in the reverse of the order they were created in.

@@ -51,6 +51,7 @@ class PluginHost;
 namespace portcullis::app {
 
 class PolicyAccess;
+class IdentityAssertions;
 
 class Gateway {
  public:
@@ -84,6 +85,7 @@ class Gateway {
   std::unique_ptr<plugin_host::PluginHost> plugins_;
   std::vector<std::shared_ptr<mcp::PrimitiveProvider>> providers_;
   std::unique_ptr<oauth::AuthService> auth_;
+  std::unique_ptr<IdentityAssertions> assertions_;
   std::unique_ptr<transport::StreamHub> hub_;
   std::unique_ptr<transport::Guards> guards_;
   std::unique_ptr<transport::PublicUrl> publicUrl_;

@@ -207,6 +207,11 @@ bool RequestCallContext::cancelled() const {
 
 const Principal& RequestCallContext::principal() const { return scope_.principal; }
 
+std::string RequestCallContext::identityAssertion(const std::string& audience, std::chrono::milliseconds ttl) {
+  if (options_.identityAsserter == nullptr) return CallContext::identityAssertion(audience, ttl);
+  return options_.identityAsserter->assertIdentity(scope_.principal, audience, ttl);
+}
+
 json::ObjectPtr RequestCallContext::info() const {
   json::ObjectPtr o = json::makeObject();
   o->set("requestId", request_.id);

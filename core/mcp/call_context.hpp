@@ -31,6 +31,7 @@ class RequestCallContext : public CallContext {
   bool cancelled() const override;
   json::ObjectPtr info() const override;
   const Principal& principal() const override;
+  std::string identityAssertion(const std::string& audience, std::chrono::milliseconds ttl) override;
   void releaseStream() override;
 
   // Whether the client declared the capability a server-to-client method needs.

@@ -30,6 +30,8 @@ struct DispatcherOptions {
   bool validateArguments = true;
   std::chrono::milliseconds clientRequestTimeout{60'000};
   int maxInputRounds = 8;
+  // Null: plugins cannot get identity assertions (sign-in is off).
+  const IdentityAsserter* identityAsserter = nullptr;
 };
 
 // Everything the dispatcher needs to know about one request beyond its body.
@@ -99,6 +101,7 @@ class Dispatcher {
   // Who may use what, and where decisions are recorded; both may be null
   // (everything allowed, nothing recorded). Set before serving.
   void setAccessControl(const AccessPolicy* policy, AuditSink* audit);
+  void setIdentityAsserter(const IdentityAsserter* asserter) { options_.identityAsserter = asserter; }
   AccessGate& access() { return *access_; }
   // The scopes a request needs beyond the token's for a primitive the
   // account may use (step-up); empty when none are missing.

@@ -29,6 +29,10 @@ json::ObjectPtr Principal::toJson() const {
   return o;
 }
 
+std::string CallContext::identityAssertion(const std::string&, std::chrono::milliseconds) {
+  throw std::runtime_error("identity assertions need sign-in (an auth: section) on this server");
+}
+
 const Principal& CallContext::principal() const {
   static const Principal kAnonymous;
   return kAnonymous;

@@ -3,6 +3,7 @@
 // plugin_host), the built-in tools, and later connectors. Declared here, by
 // the consumer, so each side can be tested with fakes.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,6 +51,9 @@ class CallContext {
   virtual json::ObjectPtr info() const = 0;
   // Who is calling; anonymous unless the context knows better.
   virtual const Principal& principal() const;
+  // A signed, short-lived statement of who is calling, for a backend named
+  // by `audience`. Throws std::runtime_error when none can be made.
+  virtual std::string identityAssertion(const std::string& audience, std::chrono::milliseconds ttl);
   virtual void releaseStream() = 0;
 };
 
@@ -78,6 +82,16 @@ class PrimitiveProvider {
   // resources/subscribe, resources/unsubscribe or an extension method.
   virtual Outcome invoke(const std::string& method, const json::ObjectPtr& params,
                          CallContext& context) = 0;
+};
+
+// Signs identity assertions; implemented by the app over the authorization
+// server's keys.
+class IdentityAsserter {
+ public:
+  virtual ~IdentityAsserter() = default;
+  // Throws std::runtime_error when it cannot (an anonymous caller, say).
+  virtual std::string assertIdentity(const Principal& principal, const std::string& audience,
+                                     std::chrono::milliseconds ttl) const = 0;
 };
 
 // Where providers report changes; implemented by ChangeFeed.

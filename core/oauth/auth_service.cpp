@@ -1,6 +1,8 @@
 #include "core/oauth/auth_service.hpp"
 
 #include "core/common/log.hpp"
+#include "core/common/random.hpp"
+#include "core/oauth/jwt.hpp"
 
 namespace portcullis::oauth {
 
@@ -46,6 +48,18 @@ AuthService::AuthService(const config::Config& config, storage::Database& db,
   // /oauth/revoke, a deleted registration) apply before the request that
   // made them is answered.
   commitListener_ = db_.onCommit([this] { applyChanges(); });
+}
+
+std::string AuthService::signIdentityAssertion(const std::string& baseUrl, json::ObjectPtr claims,
+                                              std::chrono::seconds ttl) {
+  const auto key = keys_.current();
+  const int64_t now = storage::nowMillis() / 1000;
+  claims->set("iss", issuers_.issuerFor(baseUrl));
+  claims->set("iat", now);
+  claims->set("nbf", now);
+  claims->set("exp", now + ttl.count());
+  claims->set("jti", common::randomToken(16));
+  return signJwt(*key, "identity-assertion+jwt", claims);
 }
 
 AuthService::~AuthService() {

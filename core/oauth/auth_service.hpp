@@ -45,6 +45,11 @@ class AuthService {
   // the MCP layer: a role change can change what a user sees).
   void onChange(std::function<void(const Change&)> listener);
 
+  // Signs a short-lived identity assertion for another service (typ
+  // identity-assertion+jwt) with the current key: adds iss (for a server
+  // reached at baseUrl), iat, nbf, exp and jti to `claims`.
+  std::string signIdentityAssertion(const std::string& baseUrl, json::ObjectPtr claims, std::chrono::seconds ttl);
+
   // When nobody can sign in yet: a one-time URL path for /setup.
   std::optional<std::string> setupPath();
 

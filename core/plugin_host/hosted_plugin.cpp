@@ -197,6 +197,20 @@ void callInfo(pc_call* call, pc_buffer* out) {
   }
 }
 
+int32_t callIdentityAssertion(pc_call* call, pc_string audience, int64_t ttlMs, pc_buffer* out) {
+  if (call == nullptr) return PC_ERROR;
+  std::string body;
+  int32_t status = PC_OK;
+  try {
+    body = call->context->identityAssertion(text(audience), std::chrono::milliseconds(ttlMs));
+  } catch (const std::exception& e) {
+    body = e.what();
+    status = PC_ERROR;
+  }
+  if (out != nullptr && out->append != nullptr) out->append(out->opaque, body.data(), body.size());
+  return status;
+}
+
 void callReleaseStream(pc_call* call) {
   if (call == nullptr) return;
   try {
@@ -227,6 +241,7 @@ HostedPlugin::HostedPlugin(std::string name, std::shared_ptr<const void> keepAli
   host_.store_get = &storeGet;
   host_.store_put = &storePut;
   host_.store_delete = &storeDelete;
+  host_.call_identity_assertion = &callIdentityAssertion;
 }
 
 void HostedPlugin::log(int32_t level, std::string_view message) const {

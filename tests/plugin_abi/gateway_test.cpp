@@ -8,6 +8,10 @@
 
 #include "core/common/error.hpp"
 #include "core/common/json.hpp"
+#include "core/oauth/api_token_store.hpp"
+#include "core/oauth/jwt.hpp"
+#include "core/oauth/user_directory.hpp"
+#include "core/storage/database.hpp"
 #include "tests/plugin_abi/abi_fixtures.hpp"
 #include "tests/plugin_abi/mcp_session.hpp"
 #include "tests/support/http_client.hpp"
@@ -138,6 +142,51 @@ TEST(PluginGateway, ABrokenPluginStopsTheGatewayFromBeingBuilt) {
   EXPECT_THROW(TestGateway("plugins:\n" + pluginEntry("throws", "primitives", "sdk_throwing_ctor")),
                common::ConfigError);
 }
+
+
+namespace identity_assertions {
+
+// A plugin proves to its backend who is calling without the caller's token:
+// the host signs a short-lived JWT for the backend's audience.
+TEST(PluginGateway, IdentityAssertionsNameTheCallerForTheBackend) {
+  auto gateway = TestGateway::withAuth();
+  // withAuth's configuration plus the SDK connector.
+  TestGateway withConnector(TestGateway::authConfig(gateway->dataDir()) +
+                            pluginEntry("conn", "connector", "sdk_connector"));
+  storage::Database db(storage::StorageOptions{gateway->dataDir() + "/portcullis.db"});
+  oauth::UserDirectory users(db);
+  oauth::ApiTokenStore tokens(db);
+  const oauth::User ann = users.create("ann", "ann@example.com", "member", "builtin");
+  oauth::ApiToken record;
+  const std::string token = tokens.create(ann.id, "tools:read tools:call", std::chrono::hours(1), "t", record);
+
+  McpSession session(withConnector.port(), "/mcp", token);
+  const std::string jwt = firstText(session.callTool("connector_assertion"));
+  auto decoded = oauth::decodeJwt(jwt);
+  ASSERT_TRUE(decoded) << jwt;
+  EXPECT_EQ(json::getString(decoded->header, "typ").value_or(""), "identity-assertion+jwt");
+  const auto& claims = decoded->payload;
+  EXPECT_EQ(json::getString(claims, "aud").value_or(""), "https://backend.example");
+  EXPECT_EQ(json::getString(claims, "sub").value_or(""), ann.id);
+  EXPECT_EQ(json::getString(claims, "preferred_username").value_or(""), "ann");
+  EXPECT_EQ(json::getString(claims, "email").value_or(""), "ann@example.com");
+  EXPECT_EQ(json::getString(claims, "scope").value_or(""), "tools:read tools:call");
+  EXPECT_EQ(json::getString(claims, "iss").value_or(""), "http://127.0.0.1:" + std::to_string(withConnector.port()));
+  EXPECT_LE(json::getInt(claims, "exp").value_or(0) - json::getInt(claims, "iat").value_or(0), 300);
+  EXPECT_NE(jwt, token);
+  // Signed by a key the JWKS publishes.
+  HttpResult jwks = testing::request(withConnector.port(), "GET", "/oauth/jwks", {}, "");
+  EXPECT_NE(jwks.body.find(json::getString(decoded->header, "kid").value_or("?")), std::string::npos);
+}
+
+TEST(PluginGateway, WithoutSignInThereAreNoIdentityAssertions) {
+  TestGateway gateway("logging:\n  level: error\nplugins:\n" + pluginEntry("conn", "connector", "sdk_connector"));
+  McpSession session(gateway.port());
+  const auto response = session.callTool("connector_assertion");
+  EXPECT_NE(json::stringify(response).find("sign-in"), std::string::npos) << json::stringify(response);
+}
+
+}  // namespace identity_assertions
 
 }  // namespace
 }  // namespace portcullis::testing

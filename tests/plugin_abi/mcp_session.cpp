@@ -46,11 +46,14 @@ json::ObjectPtr decode(const std::string& body) {
 
 }  // namespace
 
-McpSession::McpSession(uint16_t port, std::string path) : port_(port), path_(std::move(path)) {
+McpSession::McpSession(uint16_t port, std::string path, std::string bearer)
+    : port_(port), path_(std::move(path)), bearer_(std::move(bearer)) {
   const std::string body =
       std::string(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":")") + kVersion +
       R"(","capabilities":{},"clientInfo":{"name":"plugin-abi-tests","version":"1.0"}}})";
-  HttpResult reply = testing::request(port_, "POST", path_, mcpPostHeaders(), body);
+  Headers headers = mcpPostHeaders();
+  if (!bearer_.empty()) headers.emplace_back("Authorization", "Bearer " + bearer_);
+  HttpResult reply = testing::request(port_, "POST", path_, headers, body);
   if (reply.status != 200) {
     throw std::runtime_error("initialize failed with HTTP " + std::to_string(reply.status) + ": " + reply.body);
   }
@@ -63,9 +66,9 @@ McpSession::McpSession(uint16_t port, std::string path) : port_(port), path_(std
 }
 
 json::ObjectPtr McpSession::post(const std::string& body, bool expectReply) {
-  HttpResult reply = testing::request(
-      port_, "POST", path_,
-      mcpPostHeaders({{"Mcp-Session-Id", sessionId_}, {"MCP-Protocol-Version", kVersion}}), body);
+  Headers headers = mcpPostHeaders({{"Mcp-Session-Id", sessionId_}, {"MCP-Protocol-Version", kVersion}});
+  if (!bearer_.empty()) headers.emplace_back("Authorization", "Bearer " + bearer_);
+  HttpResult reply = testing::request(port_, "POST", path_, headers, body);
   if (!expectReply) {
     if (reply.status != 202 && reply.status != 200 && reply.status != 204) {
       throw std::runtime_error("notification refused with HTTP " + std::to_string(reply.status) + ": " + reply.body);

@@ -15,7 +15,8 @@ class McpSession {
  public:
   // Initializes a session with protocol 2025-11-25 on 127.0.0.1:<port><path>.
   // Throws std::runtime_error when the server refuses.
-  McpSession(uint16_t port, std::string path = "/mcp");
+  // bearer: an access or API token sent with every request (empty: none).
+  McpSession(uint16_t port, std::string path = "/mcp", std::string bearer = {});
 
   const std::string& id() const { return sessionId_; }
 
@@ -34,6 +35,7 @@ class McpSession {
   uint16_t port_;
   std::string path_;
   std::string sessionId_;
+  std::string bearer_;
   int nextId_ = 1;
 };
 

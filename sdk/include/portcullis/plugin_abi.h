@@ -24,7 +24,7 @@ extern "C" {
 
 #define PORTCULLIS_ABI_MAGIC 0x50435031u /* "PCP1" */
 #define PORTCULLIS_ABI_MAJOR 1u
-#define PORTCULLIS_ABI_MINOR 0u
+#define PORTCULLIS_ABI_MINOR 1u
 
 /* The one symbol every plugin library exports. */
 #define PORTCULLIS_ENTRY_SYMBOL "portcullis_plugin_entry"
@@ -136,6 +136,17 @@ typedef struct pc_host {
   /* ttl_ms <= 0 keeps the value until deleted. */
   int32_t (*store_put)(void* opaque, pc_string key, pc_string value, int64_t ttl_ms);
   int32_t (*store_delete)(void* opaque, pc_string key);
+
+  /* --- Since ABI 1.1 (check `size` before use) --- */
+
+  /* A short-lived JWT that tells a backend who is calling, signed by the
+   * server's current key (verifiable with its JWKS at /oauth/jwks): typ
+   * "identity-assertion+jwt"; iss, sub, aud = `audience`, iat, nbf, exp (now +
+   * ttl_ms, at most 5 minutes), jti, and preferred_username, name, email,
+   * roles, groups, client_id and scope of the caller. It is never the
+   * caller's own token. PC_OK: `out` holds the JWT. PC_ERROR: `out` holds a
+   * reason (sign-in is off, the caller is anonymous, the audience is empty). */
+  int32_t (*call_identity_assertion)(pc_call* call, pc_string audience, int64_t ttl_ms, pc_buffer* out);
 } pc_host;
 
 /* Functions of a plugin that serves tools, resources, templates and prompts. */

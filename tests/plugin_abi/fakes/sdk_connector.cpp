@@ -13,6 +13,9 @@ class Connector : public PrimitiveProvider {
   Connector(const Json&, Host host) : PrimitiveProvider(host) {
     addTool({{"name", "connector_ping"}, {"description", "Answers pong."}},
             [](const Json&, Call&) { return textResult("pong"); });
+    // Who the backend would be told is calling.
+    addTool({{"name", "connector_assertion"}, {"description", "Returns an identity assertion for a backend."}},
+            [](const Json&, Call& call) { return textResult(call.identityAssertion("https://backend.example")); });
   }
 };
 

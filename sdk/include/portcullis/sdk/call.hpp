@@ -175,6 +175,22 @@ class Call {
 
   void releaseStream() const { host_->call_release_stream(call_); }
 
+  // A short-lived JWT telling `audience` who is calling (see pc_host); for a
+  // backend that trusts this server's JWKS. Throws RpcError when the server
+  // cannot issue one.
+  std::string identityAssertion(const std::string& audience, int64_t ttlMs = 60'000) const {
+    if (host_->size < offsetof(pc_host, call_identity_assertion) + sizeof(host_->call_identity_assertion) ||
+        host_->call_identity_assertion == nullptr) {
+      throw RpcError(codes::kInternalError, "this server offers no identity assertions (plugin ABI 1.1 needed)");
+    }
+    std::string text;
+    pc_buffer out = detail::bufferFor(text);
+    const int32_t status =
+        host_->call_identity_assertion(call_, pc_string{audience.data(), audience.size()}, ttlMs, &out);
+    if (status != PC_OK) throw RpcError(codes::kInternalError, "no identity assertion: " + text);
+    return text;
+  }
+
  private:
   const pc_host* host_;
   pc_call* call_;
