@@ -556,7 +556,7 @@ describe('portcullis plugins list', SUITE_BOUND, () => {
     ]);
     const r = await runCli(['plugins', 'list', '--config', file]);
     assert.equal(r.code, EX_CONFIG, r.stdout + r.stderr);
-    assert.match(r.stdout, /^demo\s+primitives\s+\S+demo\.so\s+1\.0\s+ok$/m);
+    assert.match(r.stdout, /^demo\s+primitives\s+\S+demo\.so\s+1\.1\s+ok$/m);
     assert.match(r.stdout, /^ghost\s+primitives\s+no_such_plugin\s+-\s+error: .*not found/m);
   });
 
@@ -571,7 +571,7 @@ describe('portcullis plugins list', SUITE_BOUND, () => {
     ]);
     const r = await runCli(['plugins', 'list', '--config', file]);
     assert.equal(r.code, EX_CONFIG, r.stdout + r.stderr);
-    assert.match(r.stdout, /^demo\s+primitives\s+\S+demo\.so\s+1\.0\s+error: plugins\[0\]\.config\.colour: plugin "demo": unknown key$/m);
+    assert.match(r.stdout, /^demo\s+primitives\s+\S+demo\.so\s+1\.1\s+error: plugins\[0\]\.config\.colour: plugin "demo": unknown key$/m);
   });
 
   test('the default configuration lists the builtin identity plugin and demo', async () => {
@@ -580,8 +580,8 @@ describe('portcullis plugins list', SUITE_BOUND, () => {
     const [header, ...rows] = r.stdout.trimEnd().split('\n');
     assert.match(header, /^NAME\s+KIND\s+LIBRARY\s+ABI\s+STATE$/);
     assert.equal(rows.length, 2, r.stdout);
-    assert.match(rows[0], /^builtin\s+identity\s+\/\S+\/builtin\.so\s+1\.0\s+ok$/);
-    assert.match(rows[1], /^demo\s+primitives\s+\/\S+\/demo\.so\s+1\.0\s+ok$/);
+    assert.match(rows[0], /^builtin\s+identity\s+\/\S+\/builtin\.so\s+1\.1\s+ok$/);
+    assert.match(rows[1], /^demo\s+primitives\s+\/\S+\/demo\.so\s+1\.1\s+ok$/);
   });
 
   test('without --config it uses config/portcullis.yaml from the working directory', async () => {
@@ -589,8 +589,8 @@ describe('portcullis plugins list', SUITE_BOUND, () => {
     assert.equal(r.code, 0, r.stderr);
     const explicit = await runCli(['plugins', 'list', '--config', 'config/portcullis.yaml'], { cwd: ROOT });
     assert.equal(r.stdout, explicit.stdout);
-    assert.match(r.stdout, /^builtin\s+identity\s+\S+\s+1\.0\s+ok$/m);
-    assert.match(r.stdout, /^demo\s+primitives\s+\S+\s+1\.0\s+ok$/m);
+    assert.match(r.stdout, /^builtin\s+identity\s+\S+\s+1\.1\s+ok$/m);
+    assert.match(r.stdout, /^demo\s+primitives\s+\S+\s+1\.1\s+ok$/m);
     assert.doesNotMatch(r.stdout, /^conformance/m);
   });
 });

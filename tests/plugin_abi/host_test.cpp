@@ -182,7 +182,7 @@ TEST_F(HostLoading, AConnectorDeclaredAsConnectorLoads) {
       "  - {name: conn, kind: connector, library: " + pluginPath("sdk_connector") + "}\n");
   auto providers = loadAll(config);
   ASSERT_EQ(providers.size(), 1u);
-  EXPECT_THAT(namesIn(providers[0]->list(mcp::ListKind::Tools)), ::testing::ElementsAre("connector_ping"));
+  EXPECT_THAT(namesIn(providers[0]->list(mcp::ListKind::Tools)), ::testing::ElementsAre("connector_ping", "connector_assertion"));
 }
 
 TEST_F(HostLoading, ListsThatAreNotJsonArraysFailAsExceptionsNotCrashes) {
