@@ -10,6 +10,7 @@
 #include <memory>
 #include <sstream>
 
+#include "core/app/admin_support.hpp"
 #include "core/app/arguments.hpp"
 #include "core/common/error.hpp"
 #include "core/common/log.hpp"
@@ -29,20 +30,20 @@ namespace {
 
 namespace json = common::json;
 
-constexpr int kExitFailure = 1;
-
 const char* kUsersHelp =
     "Usage: portcullis users <command> [--config FILE]\n"
     "\n"
-    "  add NAME [--email E] [--role admin|member] [--password-stdin]\n"
+    "  add NAME [--email E] [--role ROLE] [--password-stdin]\n"
     "                      create a user (role member unless given). With --password-stdin the\n"
     "                      password is read from standard input (asked for twice on a terminal);\n"
     "                      without it the user signs in by e-mailed link, when enabled.\n"
     "  list                every user: name, e-mail, role, state, created, last sign-in\n"
-    "  set-role NAME ROLE  change a user's role; it applies to their next request\n"
+    "  set-role NAME ROLE  change a user's role; it applies to their next request, and their open\n"
+    "                      sessions are told that their lists changed\n"
     "  disable NAME        refuse the user's sign-in and every token they hold, at once\n"
     "  enable NAME         undo disable\n"
     "\n"
+    "A ROLE is admin, member or a role the configuration's policy declares (docs/policy.md).\n"
     "--config FILE names the configuration whose database is used (default\n"
     "config/portcullis.yaml). Changes reach a running server within a second.\n";
 
@@ -52,7 +53,8 @@ const char* kTokensHelp =
     "  create --user NAME [--scopes \"S ...\"] [--ttl 30d] [--name LABEL]\n"
     "                      create an API token for a client without OAuth. The token is printed\n"
     "                      once, alone on standard output; only its hash is kept. Scopes default\n"
-    "                      to every MCP scope: tools:read tools:call resources:read prompts:read.\n"
+    "                      to every MCP scope (tools:read tools:call resources:read prompts:read)\n"
+    "                      and every scope the configuration's policy declares.\n"
     "  list                every token: id, label, user, scopes, created, expires, last used, state\n"
     "  revoke ID           revoke a token; a running server refuses it within a second\n"
     "\n"
@@ -75,6 +77,16 @@ const char* kKeysHelp =
     "                      JWKS, and the previous one verifies until its tokens expire\n"
     "  list                the signing keys: kid, algorithm, created, retired\n";
 
+// The roles a policy knows, as "admin, member or auditor".
+std::string roleChoices(const policy::Policy& policy) {
+  std::string out;
+  const auto& roles = policy.roles();
+  for (size_t i = 0; i < roles.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == roles.size() ? " or " : ", ") + roles[i].name;
+  }
+  return out;
+}
+
 std::string formatTime(std::optional<int64_t> millis) {
   if (!millis || *millis <= 0) return "-";
   const std::time_t seconds = static_cast<std::time_t>(*millis / 1000);
@@ -88,13 +100,6 @@ std::string formatTime(std::optional<int64_t> millis) {
 std::string replaced(std::string text, char from, char to) {
   std::replace(text.begin(), text.end(), from, to);
   return text;
-}
-
-std::string joined(const std::vector<std::string>& items) {
-  if (items.empty()) return "-";
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
-  return out;
 }
 
 // Columns sized to their widest cell.
@@ -120,28 +125,6 @@ class Table {
  private:
   std::vector<std::vector<std::string>> rows_;
 };
-
-// What every command needs: the configuration and its database.
-struct Admin {
-  config::Config config;
-  std::unique_ptr<storage::Database> db;
-};
-
-// Throws common::StartupError when the configuration has no sign-in.
-Admin openAdmin(const Parsed& p) {
-  Admin admin{loadConfig(p), nullptr};
-  if (!admin.config.auth.enabled) {
-    throw common::StartupError("the configuration " + admin.config.source +
-                               " has no auth section: sign-in is off, so there are no users, tokens or clients");
-  }
-  try {
-    admin.db = std::make_unique<storage::Database>(
-        storage::StorageOptions{admin.config.storage.path, admin.config.storage.synchronous});
-  } catch (const storage::DatabaseError& e) {
-    throw common::StartupError(std::string("cannot open the database: ") + e.what());
-  }
-  return admin;
-}
 
 // Reads a password: one line from a pipe, or typed twice without echo.
 std::optional<std::string> readPassword(const std::string& username, std::string& problem) {
@@ -182,23 +165,13 @@ std::optional<std::string> readPassword(const std::string& username, std::string
   return first;
 }
 
-int fail(const std::string& command, const std::string& message) {
-  std::cerr << "portcullis " << command << ": " << message << std::endl;
-  return kExitFailure;
-}
-
-int usage(const std::string& message, const char* help) {
-  std::cerr << message << "\n" << help;
-  return kExitUsage;
-}
-
 int usersAdd(const Parsed& p) {
   if (p.positional.size() != 2) return usage("portcullis users add: give exactly one NAME", kUsersHelp);
   const std::string role = p.option("role").value_or("member");
-  if (role != "admin" && role != "member") {
-    return usage("portcullis users add: --role is admin or member, not \"" + role + "\"", kUsersHelp);
-  }
   Admin admin = openAdmin(p);
+  if (const policy::Policy policy = loadPolicy(admin.config); !policy.knowsRole(role)) {
+    return usage("portcullis users add: --role is " + roleChoices(policy) + ", not \"" + role + "\"", kUsersHelp);
+  }
   std::optional<std::string> password;
   if (p.has("password-stdin")) {
     std::string problem;
@@ -250,10 +223,11 @@ int usersCommand(const Parsed& p) {
   if (sub == "set-role") {
     if (p.positional.size() != 3) return usage("portcullis users set-role: give NAME and ROLE", kUsersHelp);
     const std::string& role = p.positional[2];
-    if (role != "admin" && role != "member") {
-      return usage("portcullis users set-role: ROLE is admin or member, not \"" + role + "\"", kUsersHelp);
-    }
     Admin admin = openAdmin(p);
+    if (const policy::Policy policy = loadPolicy(admin.config); !policy.knowsRole(role)) {
+      return usage("portcullis users set-role: ROLE is " + roleChoices(policy) + ", not \"" + role + "\"",
+                   kUsersHelp);
+    }
     if (!oauth::UserDirectory(*admin.db).setRole(p.positional[1], role)) {
       return fail("users set-role", "no user " + p.positional[1]);
     }
@@ -277,21 +251,6 @@ int tokensCreate(const Parsed& p) {
   if (p.positional.size() != 1) return usage("portcullis tokens create: unexpected argument", kTokensHelp);
   const auto username = p.option("user");
   if (!username) return usage("portcullis tokens create: --user is required", kTokensHelp);
-  std::vector<std::string> scopes;
-  if (auto text = p.option("scopes")) {
-    for (const auto& s : oauth::splitScopes(replaced(*text, ',', ' '))) {
-      bool known = false;
-      for (const auto& info : oauth::mcpScopes()) known = known || info.name == s;
-      if (!known) {
-        std::string all;
-        for (const auto& info : oauth::mcpScopes()) all += " " + info.name;
-        return usage("portcullis tokens create: unknown scope \"" + s + "\"; the scopes are" + all, kTokensHelp);
-      }
-      scopes.push_back(s);
-    }
-    if (scopes.empty()) return usage("portcullis tokens create: --scopes is empty", kTokensHelp);
-  }
-  scopes = oauth::normaliseRequest(scopes);
   const std::string ttlText = p.option("ttl").value_or("30d");
   const auto ttl = common::parseDuration(ttlText);
   if (!ttl || ttl->count() <= 0) {
@@ -299,6 +258,15 @@ int tokensCreate(const Parsed& p) {
                  kTokensHelp);
   }
   Admin admin = openAdmin(p);
+  // The policy's own scopes are offered besides the MCP scopes, as by the server.
+  loadPolicy(admin.config);
+  std::vector<std::string> scopes;
+  if (auto text = p.option("scopes")) {
+    std::string problem;
+    scopes = parseScopes(*text, problem);
+    if (!problem.empty()) return usage("portcullis tokens create: " + problem, kTokensHelp);
+  }
+  scopes = oauth::normaliseRequest(scopes);
   auto user = oauth::UserDirectory(*admin.db).byUsername(*username);
   if (!user) return fail("tokens create", "no user " + *username);
   if (user->disabled) return fail("tokens create", "the user " + user->username + " is disabled");
@@ -443,20 +411,12 @@ int runAdminCommand(const std::vector<std::string>& args) {
   }
   // Library messages (migrations, plugin loading) only when something is wrong.
   common::configureLogging("warning");
-  try {
+  return reportingErrors(command, [&] {
     if (command == "users") return usersCommand(p);
     if (command == "tokens") return tokensCommand(p);
     if (command == "clients") return clientsCommand(p);
     return keysCommand(p);
-  } catch (const common::ConfigError& e) {
-    std::cerr << e.what() << std::endl;
-    return common::kExitConfig;
-  } catch (const common::StartupError& e) {
-    std::cerr << "portcullis " << command << ": " << e.what() << std::endl;
-    return common::kExitConfig;
-  } catch (const std::exception& e) {
-    return fail(command, e.what());
-  }
+  });
 }
 
 }  // namespace portcullis::app

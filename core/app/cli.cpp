@@ -16,6 +16,7 @@
 #include "core/app/admin_cli.hpp"
 #include "core/app/arguments.hpp"
 #include "core/app/gateway.hpp"
+#include "core/app/policy_cli.hpp"
 #include "core/app/version.hpp"
 #include "core/common/error.hpp"
 #include "core/common/log.hpp"
@@ -38,6 +39,7 @@ const char* kMainHelp =
     "  tokens create|list|revoke                    API tokens for clients without OAuth\n"
     "  clients list|revoke                          the OAuth clients that connected\n"
     "  keys rotate|list                             the token signing keys\n"
+    "  policy check|explain                         validate the authorization policy; explain a decision\n"
     "  version                                      print the version\n"
     "\n"
     "Run 'portcullis <command> --help' for details.\n";
@@ -173,7 +175,7 @@ int version(const Parsed& p) {
 int check(const std::string& file) {
   try {
     config::Config config = config::loadConfigFile(file);
-    compilePolicy(config.policy);
+    compilePolicy(locatedPolicy(config));
     plugin_host::PluginHost host(config.pluginDirs, nullptr);
     std::vector<common::ConfigIssue> issues;
     for (const auto& decl : config.plugins) {
@@ -231,6 +233,7 @@ int runCli(const std::vector<std::string>& args) {
     return plugins(p);
   }
   if (isAdminCommand(command)) return runAdminCommand(args);
+  if (command == "policy") return runPolicyCommand(args);
   if (command == "version" || command == "--version") {
     Parsed p = parse(args, 2, {});
     return version(p);

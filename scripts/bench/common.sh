@@ -66,3 +66,23 @@ bench_wait_for_quiet() {
     sleep 10
   done
 }
+
+# bench_workdir NAME: a temporary directory in $WORK and an empty $PIDS; on
+# exit every process in $PIDS is stopped (SIGTERM, SIGKILL after 15 s) and
+# $WORK removed. Interrupts exit with 2.
+bench_workdir() {
+  WORK="$(mktemp -d -t "portcullis-$1.XXXXXX")"
+  PIDS=()
+  trap bench_cleanup EXIT
+  trap 'exit 2' INT TERM
+}
+
+bench_cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
