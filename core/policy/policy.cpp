@@ -363,7 +363,7 @@ Decision Policy::decide(const Subject& subject, const Target& target) const {
   const Rule* allowing = nullptr;
   const Rule* stepUp = nullptr;
   for (const Rule& rule : rules_) {
-    if (!targetMatches(rule, target) || !principalMatches(rule, subject)) continue;
+    if (!principalMatches(rule, subject) || !targetMatches(rule, target)) continue;
     if (!rule.allow) {
       d.rule = rule.name;
       return d;  // deny wins
