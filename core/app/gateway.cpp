@@ -3,6 +3,7 @@
 #include "core/app/access_control.hpp"
 #include "core/app/identity_assertion.hpp"
 #include "core/app/version.hpp"
+#include "core/audit/audit_log.hpp"
 #include "core/common/log.hpp"
 #include "core/mcp/builtin_tools.hpp"
 #include "core/mcp/catalog.hpp"
@@ -56,7 +57,6 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
   }
   dispatcher_ = std::make_unique<mcp::Dispatcher>(*catalog_, *sessions_, *feed_, options, tasks_.get());
   access_ = std::make_unique<PolicyAccess>(compilePolicy(config_.policy));
-  dispatcher_->setAccessControl(access_.get(), nullptr);
   {
     std::vector<oauth::ScopeInfo> scopes;
     for (const auto& s : access_->policy().scopes()) scopes.push_back({s.name, s.description});
@@ -75,6 +75,13 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
       throw common::StartupError(std::string("cannot open the database: ") + e.what());
     }
   }
+  if (database_ && config_.audit.enabled) {
+    audit::AuditOptions auditOptions;
+    auditOptions.retention = config_.audit.retention;
+    auditOptions.queueCapacity = config_.audit.queue;
+    audit_ = std::make_unique<audit::AuditLog>(*database_, auditOptions);
+  }
+  dispatcher_->setAccessControl(access_.get(), audit_.get());
   plugins_ = std::make_unique<plugin_host::PluginHost>(config_.pluginDirs, feed_.get(), database_.get());
   plugin_host::LoadedPlugins loaded = plugins_->loadAll(config_);
   providers_ = std::move(loaded.providers);
@@ -177,12 +184,19 @@ Gateway::~Gateway() {
   // Plugins stop in the reverse of the order they were created in.
   while (!providers_.empty()) providers_.pop_back();
   plugins_.reset();
+  audit_.reset();
   database_.reset();
 }
 
 void Gateway::start() {
   auto& log = common::logger("app");
   if (auth_) auth_->start();
+  if (audit_) {
+    audit_->start();
+  } else if (config_.audit.enabled) {
+    log.information("access decisions are not recorded: the audit log is kept in the database, which exists only "
+                    "while sign-in (auth) is configured (see docs/audit.md)");
+  }
   hub_->start();
   http_->start();
   sweeper_ = std::thread([this] { sweepSessions(); });
@@ -215,6 +229,7 @@ void Gateway::stop() {
   if (sessions_) sessions_->closeAll();
   if (tasks_) tasks_->stop();
   if (http_) http_->stop();
+  if (audit_) audit_->stop();  // writes what the last requests decided
   if (auth_) auth_->stop();
   if (sessions_) sessions_->closeAll();
   if (hub_) hub_->stop();

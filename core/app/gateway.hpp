@@ -26,6 +26,10 @@ namespace portcullis::storage {
 class Database;
 }
 
+namespace portcullis::audit {
+class AuditLog;
+}
+
 namespace portcullis::oauth {
 class AuthService;
 }
@@ -70,6 +74,7 @@ class Gateway {
   const config::Config& config() const { return config_; }
   mcp::SessionStore& sessions() { return *sessions_; }
   transport::StreamHub& hub() { return *hub_; }
+  audit::AuditLog* audit() { return audit_.get(); }  // null without a database or with audit.enabled false
 
  private:
   void sweepSessions();
@@ -82,6 +87,7 @@ class Gateway {
   std::unique_ptr<mcp::Dispatcher> dispatcher_;
   std::unique_ptr<PolicyAccess> access_;
   std::unique_ptr<storage::Database> database_;  // only when sign-in is on
+  std::unique_ptr<audit::AuditLog> audit_;       // only with a database and audit.enabled
   std::unique_ptr<plugin_host::PluginHost> plugins_;
   std::vector<std::shared_ptr<mcp::PrimitiveProvider>> providers_;
   std::unique_ptr<oauth::AuthService> auth_;

@@ -201,6 +201,15 @@ void readStorage(Reader& r, StorageConfig& s) {
   r.string(o, "synchronous", s.synchronous);
 }
 
+void readAudit(Reader& r, AuditConfig& a) {
+  auto o = r.section("audit");
+  if (!o) return;
+  r.boolean(o, "enabled", a.enabled);
+  r.duration(o, "retention", a.retention);
+  r.integer(o, "queue", a.queue);
+  if (a.retention.count() < 60'000) r.issue("audit.retention", "must be at least 1m");
+}
+
 void readPlugins(Reader& r, const YamlDocument& doc, Config& config) {
   auto array = json::getArray(json::asObject(doc.value), "plugins");
   if (!array) return;
@@ -302,6 +311,7 @@ Config loadConfigText(const std::string& text, const std::string& source) {
   readTasks(reader, config.tasks);
   readAuth(reader, config.auth);
   readStorage(reader, config.storage);
+  readAudit(reader, config.audit);
   auto root = json::asObject(config.document.value);
   reader.string(root, "data_dir", config.dataDir);
   // Deployments (and tests) move the state without editing the file.

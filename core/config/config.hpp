@@ -104,6 +104,14 @@ struct TasksConfig {
   size_t max = 10'000;
 };
 
+// The audit log of access decisions; it lives in the database, so it exists
+// only while sign-in is on (docs/audit.md).
+struct AuditConfig {
+  bool enabled = true;
+  Millis retention{90LL * 86'400'000};
+  size_t queue = 10'000;  // decisions waiting to be written; beyond it they are dropped and counted
+};
+
 struct PluginDecl {
   std::string name;     // unique instance name
   std::string kind;     // primitives | connector | identity
@@ -137,6 +145,7 @@ struct Config {
   TasksConfig tasks;
   AuthConfig auth;
   StorageConfig storage;
+  AuditConfig audit;
   std::string dataDir = "./var";
   std::string logLevel = "info";
   std::vector<std::string> pluginDirs;

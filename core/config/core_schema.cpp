@@ -93,6 +93,15 @@ const std::string& coreSchemaText() {
         "synchronous": {"enum": ["FULL", "NORMAL"]}
       }
     },
+    "audit": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "enabled": {"type": "boolean"},
+        "retention": {"type": "string", "format": "duration"},
+        "queue": {"type": "integer", "minimum": 1, "maximum": 10000000}
+      }
+    },
     "streams": {
       "type": "object",
       "additionalProperties": false,

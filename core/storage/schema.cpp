@@ -95,6 +95,34 @@ const std::vector<Migration>& migrations() {
                 expires_at BIGINT NOT NULL,
                 used_at BIGINT))",
        }},
+      {2,
+       "audit events",
+       {
+           // Ids come from `sequences` (one row a counter, raised in the
+           // writing transaction), so they only grow, even after the
+           // retention sweep emptied the table, on SQLite and PostgreSQL.
+           R"(CREATE TABLE sequences (
+                name TEXT PRIMARY KEY,
+                last_value BIGINT NOT NULL))",
+           "INSERT INTO sequences (name, last_value) VALUES ('audit_events', 0)",
+           R"(CREATE TABLE audit_events (
+                id BIGINT PRIMARY KEY,
+                at BIGINT NOT NULL,
+                subject TEXT NOT NULL,
+                username TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                api_token_id TEXT NOT NULL,
+                method TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                name TEXT NOT NULL,
+                plugin TEXT NOT NULL,
+                decision TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                latency_us BIGINT NOT NULL))",
+           "CREATE INDEX audit_events_at ON audit_events (at)",
+           "CREATE INDEX audit_events_username_at ON audit_events (username, at)",
+       }},
   };
   return kMigrations;
 }

@@ -62,7 +62,7 @@ std::string TestGateway::authConfig(const std::string& dataDir, const AuthOption
           "\n"
           "  - {name: demo, kind: primitives, library: demo}\n"
           "  - {name: conformance, kind: primitives, library: conformance}\n";
-  return yaml;
+  return yaml + options.extra;
 }
 
 std::unique_ptr<TestGateway> TestGateway::withAuth(const AuthOptions& options) {

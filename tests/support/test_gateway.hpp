@@ -14,6 +14,7 @@ struct AuthOptions {
   std::string server;          // YAML lines for the server: section (each "key: value", unindented)
   std::string auth;            // YAML lines for the auth: section, besides identity
   std::string identityConfig;  // the built-in identity plugin's config (flow YAML); default: cheap Argon2
+  std::string extra;           // YAML appended at the top level (policy:, audit:, ...)
 };
 
 class TestGateway {

@@ -170,6 +170,17 @@ TEST(LoadConfig, EmptyTextGivesDefaults) {
   EXPECT_TRUE(c.plugins.empty());
 }
 
+TEST(LoadConfig, AuditDefaultsAndValues) {
+  const Config defaults = loadConfigText("", "empty.yaml");
+  EXPECT_TRUE(defaults.audit.enabled);
+  EXPECT_EQ(defaults.audit.retention, Millis(90LL * 86'400'000));
+  EXPECT_EQ(defaults.audit.queue, 10'000u);
+  const Config c = loadConfigText("audit:\n  enabled: false\n  retention: 7d\n  queue: 500\n", "t");
+  EXPECT_FALSE(c.audit.enabled);
+  EXPECT_EQ(c.audit.retention, Millis(7LL * 86'400'000));
+  EXPECT_EQ(c.audit.queue, 500u);
+}
+
 TEST(LoadConfig, McpPathTrailingSlashIsTrimmed) {
   EXPECT_EQ(loadConfigText(kFull, "full.yaml").server.mcpPath, "/gateway");
   EXPECT_EQ(loadConfigText("server:\n  mcp_path: /api/mcp/\n", "t").server.mcpPath, "/api/mcp");
@@ -350,6 +361,17 @@ TEST(LoadConfigErrors, HeartbeatBelowMinimum) {
   const auto issue = onlyIssue("streams:\n  heartbeat: 50ms\n");
   EXPECT_EQ(issue.path, "streams.heartbeat");
   EXPECT_EQ(issue.line, 2);
+}
+
+TEST(LoadConfigErrors, AuditRetentionBelowAMinute) {
+  const auto issue = onlyIssue("audit:\n  retention: 30s\n");
+  EXPECT_EQ(issue.path, "audit.retention");
+  EXPECT_EQ(issue.line, 2);
+}
+
+TEST(LoadConfigErrors, AuditQueueOfZeroAndUnknownAuditKeys) {
+  EXPECT_EQ(onlyIssue("audit:\n  queue: 0\n").path, "audit.queue");
+  EXPECT_EQ(onlyIssue("audit:\n  table: decisions\n").path, "audit.table");
 }
 
 TEST(LoadConfigErrors, BadLogLevel) {
