@@ -177,7 +177,7 @@ int version(const Parsed& p) {
 int check(const std::string& file) {
   try {
     config::Config config = config::loadConfigFile(file);
-    compilePolicy(locatedPolicy(config));
+    compilePolicy(config.policy);
     plugin_host::PluginHost host(config.pluginDirs, nullptr);
     std::vector<common::ConfigIssue> issues;
     for (const auto& decl : config.plugins) {

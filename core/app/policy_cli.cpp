@@ -320,15 +320,6 @@ int explain(const Parsed& p) {
 
 }  // namespace
 
-config::PolicySection locatedPolicy(const config::Config& config) {
-  config::PolicySection section = config.policy;
-  // Written inline: its lines are the configuration file's.
-  if (section.present && section.source == config.source && section.document.lines.empty()) {
-    section.document = config.document;
-  }
-  return section;
-}
-
 int runPolicyCommand(const std::vector<std::string>& args) {
   Parsed p =
       parse(args, 2, {"config", "user", "client", "token", "scopes", "tool", "resource", "prompt"});

@@ -14,9 +14,4 @@ namespace portcullis::app {
 // args as on the command line; args[1] is "policy".
 int runPolicyCommand(const std::vector<std::string>& args);
 
-// The configuration's policy section with the document its lines come from,
-// also when the policy is written inline (config check and policy check
-// report problems with FILE:LINE either way).
-config::PolicySection locatedPolicy(const config::Config& config);
-
 }  // namespace portcullis::app

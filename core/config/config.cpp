@@ -248,6 +248,7 @@ void readPolicy(Reader& r, const Config& config, PolicySection& policy) {
     policy.value = o;
     policy.source = config.source;
     policy.pathPrefix = "policy.";
+    policy.document = config.document;  // its lines are the configuration's
     return;
   }
   if (o->size() != 1) r.issue("policy", "give either file or roles, scopes and rules, not both");

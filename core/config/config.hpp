@@ -129,7 +129,7 @@ struct PolicySection {
   common::json::Value value;
   std::string source;      // the file that holds it
   std::string pathPrefix;  // "policy." when inline, "" in its own file
-  YamlDocument document;   // its own file's document; inline: empty
+  YamlDocument document;   // the document that holds it, for lines
 };
 
 // Reads a policy file: the policy at the top level, or under `policy:` (so a
