@@ -1,6 +1,7 @@
 #include "core/mcp/dispatcher.hpp"
 
 #include <set>
+#include <tuple>
 
 #include "core/common/log.hpp"
 #include "core/common/text.hpp"
@@ -191,6 +192,11 @@ Reply Dispatcher::refuse(const Message& request, const RequestScope& scope, cons
                objectOf("scope", needed));
 }
 
+std::pair<ListKind, const CatalogEntry*> Dispatcher::resourceOwner(const CatalogView& view, const std::string& uri) {
+  if (const CatalogEntry* resource = view.resource(uri)) return {ListKind::Resources, resource};
+  return {ListKind::ResourceTemplates, view.templateFor(uri)};
+}
+
 std::vector<std::string> Dispatcher::stepUpScopes(const Message& request, const Principal& principal) {
   if (!access_->enabled() || !request.params) return {};
   auto view = catalog_.view();
@@ -202,13 +208,7 @@ std::vector<std::string> Dispatcher::stepUpScopes(const Message& request, const 
     kind = ListKind::Prompts;
     entry = view->prompt(json::getString(request.params, "name").value_or(""));
   } else if (request.method == "resources/read" || request.method == "resources/subscribe") {
-    const std::string uri = json::getString(request.params, "uri").value_or("");
-    kind = ListKind::Resources;
-    entry = view->resource(uri);
-    if (entry == nullptr) {
-      kind = ListKind::ResourceTemplates;
-      entry = view->templateFor(uri);
-    }
+    std::tie(kind, entry) = resourceOwner(*view, json::getString(request.params, "uri").value_or(""));
   }
   if (entry == nullptr) return {};
   const AccessDecision& d = access_->catalogFor(principal, view)->decision(kind, *entry);
@@ -391,12 +391,7 @@ Reply Dispatcher::subscribe(const Message& request, RequestScope& scope, bool on
   auto uri = json::getString(request.params, "uri");
   if (!uri || uri->empty()) return error(request, codes::kInvalidParams, "Invalid params: uri is required");
   auto view = catalog_.view();
-  ListKind kind = ListKind::Resources;
-  const CatalogEntry* owner = view->resource(*uri);
-  if (owner == nullptr) {
-    kind = ListKind::ResourceTemplates;
-    owner = view->templateFor(*uri);
-  }
+  const auto [kind, owner] = resourceOwner(*view, *uri);
   // Subscribing to what the caller may not read is refused like reading it;
   // a URI nobody serves (yet) may still be subscribed to.
   if (on && owner != nullptr) {
@@ -522,12 +517,7 @@ Reply Dispatcher::readResource(const Message& request, RequestScope& scope) {
   if (!uri) return error(request, codes::kInvalidParams, "Invalid params: uri is required");
   const auto start = std::chrono::steady_clock::now();
   auto view = catalog_.view();
-  ListKind kind = ListKind::Resources;
-  const CatalogEntry* owner = view->resource(*uri);
-  if (owner == nullptr) {
-    kind = ListKind::ResourceTemplates;
-    owner = view->templateFor(*uri);
-  }
+  const auto [kind, owner] = resourceOwner(*view, *uri);
   const AccessDecision decision = decide(view, kind, owner, scope);
   if (decision.access != Access::Allowed) {
     audit(request, scope, kind, *uri, owner, decision, nullptr, start);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/jsonrpc/message.hpp"
 #include "core/mcp/access.hpp"
@@ -136,6 +137,8 @@ class Dispatcher {
   Reply callAsTask(const CatalogEntry& tool, const jsonrpc::Message& request, RequestScope& scope);
   Reply taskMethod(const jsonrpc::Message& request, RequestScope& scope);
 
+  // Who serves a URI: a listed resource first, then a matching template.
+  static std::pair<ListKind, const CatalogEntry*> resourceOwner(const CatalogView& view, const std::string& uri);
   // Whether the caller may use an entry of the current view; null entries
   // (nothing by that name) are refused like hidden ones.
   AccessDecision decide(const std::shared_ptr<const CatalogView>& view, ListKind kind, const CatalogEntry* entry,
