@@ -46,7 +46,7 @@ void ChangeFeed::sendListChanged(uint32_t lists, const std::string* subject) {
       if (auto stream = session->notificationStream()) stream->send(message);
     });
     toListeners([&](const Listener& l) {
-      return l.filter.*(notice.flag) && (subject == nullptr || l.subject == *subject);
+      return l.filter.*(notice.flag) && (subject == nullptr || l.principal.subject == *subject);
     }, notice.method, json::makeObject());
   }
 }
@@ -55,13 +55,16 @@ void ChangeFeed::resourceUpdated(const std::string& uri) {
   json::ObjectPtr params = json::makeObject();
   params->set("uri", uri);
   const std::string message = jsonrpc::notification("notifications/resources/updated", params);
+  auto mayHear = [&](const Principal& principal) { return !updateFilter_ || updateFilter_(principal, uri); };
   sessions_.forEach([&](const std::shared_ptr<Session>& session) {
-    if (!session->subscribed(uri)) return;
+    if (!session->subscribed(uri) || !mayHear(session->principal())) return;
     if (auto stream = session->notificationStream()) stream->send(message);
   });
-  toListeners([&](const Listener& l) { return l.filter.resourceSubscriptions.count(uri) != 0; },
+  toListeners([&](const Listener& l) { return l.filter.resourceSubscriptions.count(uri) != 0 && mayHear(l.principal); },
               "notifications/resources/updated", params);
 }
+
+void ChangeFeed::setUpdateFilter(UpdateFilter filter) { updateFilter_ = std::move(filter); }
 
 void ChangeFeed::toListeners(const std::function<bool(const Listener&)>& wants,
                              const std::string& method, const json::ObjectPtr& params) {
@@ -82,10 +85,10 @@ void ChangeFeed::toListeners(const std::function<bool(const Listener&)>& wants,
 }
 
 uint64_t ChangeFeed::addListener(json::Value subscriptionId, ListenFilter filter,
-                                 std::shared_ptr<Outbound> stream, std::string subject) {
+                                 std::shared_ptr<Outbound> stream, Principal principal) {
   const uint64_t id = nextListener_++;
   std::lock_guard lock(mutex_);
-  listeners_[id] = Listener{std::move(subscriptionId), std::move(filter), std::move(stream), std::move(subject)};
+  listeners_[id] = Listener{std::move(subscriptionId), std::move(filter), std::move(stream), std::move(principal)};
   return id;
 }
 

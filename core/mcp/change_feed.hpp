@@ -4,6 +4,7 @@
 // to 2026-07-28 subscriptions/listen streams whose filter names them.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -12,6 +13,7 @@
 
 #include "core/mcp/catalog.hpp"
 #include "core/mcp/outbound.hpp"
+#include "core/mcp/principal.hpp"
 #include "core/mcp/provider.hpp"
 #include "core/mcp/session.hpp"
 
@@ -38,9 +40,15 @@ class ChangeFeed : public ChangeSink {
   // their sessions and streams are told.
   void principalChanged(const std::string& subject, uint32_t lists);
 
-  // subject: whose stream it is, for principalChanged.
+  // Who may hear that a resource was updated: resources/updated goes only to
+  // sessions and streams whose principal passes (by default everyone), so a
+  // subscription to a URI the caller may not read never delivers anything.
+  using UpdateFilter = std::function<bool(const Principal&, const std::string& uri)>;
+  void setUpdateFilter(UpdateFilter filter);
+
+  // principal: whose stream it is, for principalChanged and the update filter.
   uint64_t addListener(json::Value subscriptionId, ListenFilter filter,
-                       std::shared_ptr<Outbound> stream, std::string subject = {});
+                       std::shared_ptr<Outbound> stream, Principal principal = {});
   void removeListener(uint64_t id);
   size_t listenerCount() const;
 
@@ -49,7 +57,7 @@ class ChangeFeed : public ChangeSink {
     json::Value subscriptionId;
     ListenFilter filter;
     std::shared_ptr<Outbound> stream;
-    std::string subject;
+    Principal principal;
   };
   void sendListChanged(uint32_t lists, const std::string* subject);
   void toListeners(const std::function<bool(const Listener&)>& wants, const std::string& method,
@@ -59,6 +67,7 @@ class ChangeFeed : public ChangeSink {
   SessionStore& sessions_;
   mutable std::mutex mutex_;
   std::unordered_map<uint64_t, Listener> listeners_;
+  UpdateFilter updateFilter_;  // set before serving
   std::atomic<uint64_t> nextListener_{1};
 };
 

@@ -126,6 +126,20 @@ std::vector<HeaderParam> Dispatcher::headerParams(const std::string& tool) {
 void Dispatcher::setAccessControl(const AccessPolicy* policy, AuditSink* audit) {
   access_ = std::make_unique<AccessGate>(policy);
   audit_ = audit;
+  if (access_->enabled()) {
+    feed_.setUpdateFilter([this](const Principal& principal, const std::string& uri) { return mayRead(principal, uri); });
+  } else {
+    feed_.setUpdateFilter(nullptr);
+  }
+}
+
+bool Dispatcher::mayRead(const Principal& principal, const std::string& uri) {
+  auto view = catalog_.view();
+  const auto [kind, owner] = resourceOwner(*view, uri);
+  // A URI nobody lists has no rule to check: its updates come from a plugin
+  // that chose to announce them.
+  if (owner == nullptr || !access_->enabled()) return true;
+  return access_->catalogFor(principal, view)->decision(kind, *owner).access == Access::Allowed;
 }
 
 AccessDecision Dispatcher::decide(const std::shared_ptr<const CatalogView>& view, ListKind kind,
@@ -151,7 +165,7 @@ const char* auditKind(ListKind kind) {
 }
 }  // namespace
 
-void Dispatcher::audit(const Message& request, const RequestScope& scope, ListKind kind, const std::string& name,
+void Dispatcher::audit(const Message& request, const Principal& principal, ListKind kind, const std::string& name,
                        const CatalogEntry* entry, const AccessDecision& decision, const Reply* reply,
                        std::chrono::steady_clock::time_point start) const {
   if (audit_ == nullptr) return;
@@ -159,10 +173,10 @@ void Dispatcher::audit(const Message& request, const RequestScope& scope, ListKi
   r.at = std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
              .count();
-  r.subject = scope.principal.subject;
-  r.username = scope.principal.username;
-  r.clientId = scope.principal.clientId;
-  r.apiTokenId = scope.principal.apiTokenId;
+  r.subject = principal.subject;
+  r.username = principal.username;
+  r.clientId = principal.clientId;
+  r.apiTokenId = principal.apiTokenId;
   r.method = request.method;
   r.kind = auditKind(kind);
   r.name = name;
@@ -199,20 +213,27 @@ std::pair<ListKind, const CatalogEntry*> Dispatcher::resourceOwner(const Catalog
 
 std::vector<std::string> Dispatcher::stepUpScopes(const Message& request, const Principal& principal) {
   if (!access_->enabled() || !request.params) return {};
+  const auto start = std::chrono::steady_clock::now();
   auto view = catalog_.view();
   const CatalogEntry* entry = nullptr;
   ListKind kind = ListKind::Tools;
+  std::string name;
   if (request.method == "tools/call") {
-    entry = view->tool(json::getString(request.params, "name").value_or(""));
+    name = json::getString(request.params, "name").value_or("");
+    entry = view->tool(name);
   } else if (request.method == "prompts/get") {
     kind = ListKind::Prompts;
-    entry = view->prompt(json::getString(request.params, "name").value_or(""));
+    name = json::getString(request.params, "name").value_or("");
+    entry = view->prompt(name);
   } else if (request.method == "resources/read" || request.method == "resources/subscribe") {
-    std::tie(kind, entry) = resourceOwner(*view, json::getString(request.params, "uri").value_or(""));
+    name = json::getString(request.params, "uri").value_or("");
+    std::tie(kind, entry) = resourceOwner(*view, name);
   }
   if (entry == nullptr) return {};
   const AccessDecision& d = access_->catalogFor(principal, view)->decision(kind, *entry);
-  return d.access == Access::StepUp ? d.scopes : std::vector<std::string>{};
+  if (d.access != Access::StepUp) return {};
+  audit(request, principal, kind, name, entry, d, nullptr, start);
+  return d.scopes;
 }
 
 size_t Dispatcher::visibleCount(const Principal& principal, ListKind kind) {
@@ -392,31 +413,27 @@ Reply Dispatcher::subscribe(const Message& request, RequestScope& scope, bool on
   if (!uri || uri->empty()) return error(request, codes::kInvalidParams, "Invalid params: uri is required");
   auto view = catalog_.view();
   const auto [kind, owner] = resourceOwner(*view, *uri);
-  // Subscribing to what the caller may not read is refused like reading it;
-  // a URI nobody serves (yet) may still be subscribed to.
-  if (on && owner != nullptr) {
-    const auto start = std::chrono::steady_clock::now();
-    const AccessDecision decision = decide(view, kind, owner, scope);
-    if (decision.access != Access::Allowed) {
-      audit(request, scope, kind, *uri, owner, decision, nullptr, start);
-      const int code = scope.era == Era::Modern ? codes::kInvalidParams : codes::kResourceNotFound;
-      return refuse(request, scope, decision, error(request, code, "Resource not found", objectOf("uri", *uri)));
-    }
+  if (scope.session && !on) scope.session->unsubscribe(*uri);
+  // A URI nobody serves may be subscribed to (it may appear later). One the
+  // caller may not read is answered exactly like that, but nothing is
+  // registered and the plugin never hears of it; one the account may read
+  // with more scopes gets the step-up answer.
+  const auto start = std::chrono::steady_clock::now();
+  const AccessDecision decision = owner != nullptr ? decide(view, kind, owner, scope) : AccessDecision{};
+  if (owner != nullptr && decision.access != Access::Allowed) {
+    if (!on) return result(request, scope, json::makeObject(), false);
+    audit(request, scope.principal, kind, *uri, owner, decision, nullptr, start);
+    return refuse(request, scope, decision, result(request, scope, json::makeObject(), false));
   }
-  if (scope.session) {
-    if (on) {
-      scope.session->subscribe(*uri);
-    } else {
-      scope.session->unsubscribe(*uri);
-    }
-  }
+  if (scope.session && on) scope.session->subscribe(*uri);
+  if (owner == nullptr) return result(request, scope, json::makeObject(), false);
   // The owning provider hears of it too, so it can start or stop watching.
-  if (owner != nullptr) {
-    InputReplay replay;
-    RequestCallContext context(scope, request, options_, replay);
-    owner->provider->invoke(request.method, request.params, context);
-  }
-  return result(request, scope, json::makeObject(), false);
+  InputReplay replay;
+  RequestCallContext context(scope, request, options_, replay);
+  owner->provider->invoke(request.method, request.params, context);
+  Reply reply = result(request, scope, json::makeObject(), false);
+  if (on) audit(request, scope.principal, kind, *uri, owner, decision, &reply, start);
+  return reply;
 }
 
 Reply Dispatcher::listPrimitives(ListKind kind, const Message& request, RequestScope& scope) {
@@ -460,11 +477,11 @@ Reply Dispatcher::callTool(const Message& request, RequestScope& scope) {
   const CatalogEntry* tool = view->tool(*name);
   const AccessDecision decision = decide(view, ListKind::Tools, tool, scope);
   if (decision.access != Access::Allowed) {
-    audit(request, scope, ListKind::Tools, *name, tool, decision, nullptr, start);
+    audit(request, scope.principal, ListKind::Tools, *name, tool, decision, nullptr, start);
     return refuse(request, scope, decision, error(request, codes::kInvalidParams, "Unknown tool: " + *name));
   }
   Reply reply = callAllowedTool(*tool, *name, request, scope);
-  audit(request, scope, ListKind::Tools, *name, tool, decision, &reply, start);
+  audit(request, scope.principal, ListKind::Tools, *name, tool, decision, &reply, start);
   return reply;
 }
 
@@ -520,12 +537,12 @@ Reply Dispatcher::readResource(const Message& request, RequestScope& scope) {
   const auto [kind, owner] = resourceOwner(*view, *uri);
   const AccessDecision decision = decide(view, kind, owner, scope);
   if (decision.access != Access::Allowed) {
-    audit(request, scope, kind, *uri, owner, decision, nullptr, start);
+    audit(request, scope.principal, kind, *uri, owner, decision, nullptr, start);
     const int code = scope.era == Era::Modern ? codes::kInvalidParams : codes::kResourceNotFound;
     return refuse(request, scope, decision, error(request, code, "Resource not found", objectOf("uri", *uri)));
   }
   Reply reply = invoke(owner->provider, request.method, request.params, request, scope, true);
-  audit(request, scope, kind, *uri, owner, decision, &reply, start);
+  audit(request, scope.principal, kind, *uri, owner, decision, &reply, start);
   return reply;
 }
 
@@ -537,7 +554,7 @@ Reply Dispatcher::getPrompt(const Message& request, RequestScope& scope) {
   const CatalogEntry* prompt = view->prompt(*name);
   const AccessDecision decision = decide(view, ListKind::Prompts, prompt, scope);
   if (decision.access != Access::Allowed) {
-    audit(request, scope, ListKind::Prompts, *name, prompt, decision, nullptr, start);
+    audit(request, scope.principal, ListKind::Prompts, *name, prompt, decision, nullptr, start);
     return refuse(request, scope, decision, error(request, codes::kInvalidParams, "Unknown prompt: " + *name));
   }
   if (request.params->has("arguments") && !json::getObject(request.params, "arguments") &&
@@ -545,7 +562,7 @@ Reply Dispatcher::getPrompt(const Message& request, RequestScope& scope) {
     return error(request, codes::kInvalidParams, "Invalid params: arguments must be an object");
   }
   Reply reply = invoke(prompt->provider, request.method, request.params, request, scope, false);
-  audit(request, scope, ListKind::Prompts, *name, prompt, decision, &reply, start);
+  audit(request, scope.principal, ListKind::Prompts, *name, prompt, decision, &reply, start);
   return reply;
 }
 
@@ -582,13 +599,13 @@ Reply Dispatcher::complete(const Message& request, RequestScope& scope) {
   }
   const AccessDecision decision = decide(view, kind, owner, scope);
   if (decision.access != Access::Allowed) {
-    audit(request, scope, kind, name, owner, decision, nullptr, start);
+    audit(request, scope.principal, kind, name, owner, decision, nullptr, start);
     return refuse(request, scope, decision,
                   error(request, codes::kInvalidParams,
                         kind == ListKind::Prompts ? "Unknown prompt" : "Unknown resource"));
   }
   Reply reply = invoke(owner->provider, request.method, request.params, request, scope, false);
-  audit(request, scope, kind, name, owner, decision, &reply, start);
+  audit(request, scope.principal, kind, name, owner, decision, &reply, start);
   return reply;
 }
 

@@ -105,8 +105,13 @@ class Dispatcher {
   void setIdentityAsserter(const IdentityAsserter* asserter) { options_.identityAsserter = asserter; }
   AccessGate& access() { return *access_; }
   // The scopes a request needs beyond the token's for a primitive the
-  // account may use (step-up); empty when none are missing.
+  // account may use (step-up); empty when none are missing. The transport
+  // answers 403 for every request this names scopes for, so the refusal is
+  // recorded in the audit log here.
   std::vector<std::string> stepUpScopes(const jsonrpc::Message& request, const Principal& principal);
+  // Whether the principal may read a resource URI now (the filter of
+  // resources/updated); URIs nobody lists pass.
+  bool mayRead(const Principal& principal, const std::string& uri);
   // How many entries of a list the principal can see.
   size_t visibleCount(const Principal& principal, ListKind kind);
 
@@ -144,7 +149,7 @@ class Dispatcher {
   AccessDecision decide(const std::shared_ptr<const CatalogView>& view, ListKind kind, const CatalogEntry* entry,
                         const RequestScope& scope);
   // Records the decision about a use of a primitive, with how it ended.
-  void audit(const jsonrpc::Message& request, const RequestScope& scope, ListKind kind, const std::string& name,
+  void audit(const jsonrpc::Message& request, const Principal& principal, ListKind kind, const std::string& name,
              const CatalogEntry* entry, const AccessDecision& decision, const Reply* reply,
              std::chrono::steady_clock::time_point start) const;
   // The refusal of a primitive the caller may not use: hidden ones get the

@@ -310,7 +310,7 @@ void McpEndpoint::listen(Exchange& exchange, const Message& message, mcp::Reques
   stream->send(jsonrpc::notification("notifications/subscriptions/acknowledged",
                                      dispatcher_.listenAcknowledgement(filter, message.id)));
   mcp::ChangeFeed& feed = dispatcher_.feed();
-  const uint64_t listenerId = feed.addListener(message.id, filter, stream, scope.principal.subject);
+  const uint64_t listenerId = feed.addListener(message.id, filter, stream, scope.principal);
   std::string head;
   Channel channel = exchange.detach(200, "text/event-stream", head);
   std::weak_ptr<EventStream> weak = stream;

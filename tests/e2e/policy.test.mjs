@@ -311,6 +311,17 @@ describe('authorization policy: step-up with the official SDK client', SUITE_BOU
         const purged = await within(mcp.callTool({ name: 'counter_purge', arguments: {} }, undefined, REQUEST), 'tools/call after step-up');
         assert.equal(firstText(purged), 'purged 1');
         assert.equal((await counts()).counter_purge, 1);
+
+        // The audit log has the 403 as a step-up and the call that ran.
+        let lines = [];
+        await eventually(async () => {
+          const r = await serverCli(server, ['audit', 'tail', '--user', 'alice']);
+          assert.equal(r.code, 0, described(r));
+          lines = r.stdout.trimEnd().split('\n').filter((l) => l.includes('tool=counter_purge'));
+          return lines.length >= 2;
+        }, 'the step-up and the call in the audit log');
+        assert.match(lines[0], / step-up user=alice .* tool=counter_purge plugin=counter .* outcome=- /);
+        assert.match(lines[1], / allow user=alice .* tool=counter_purge plugin=counter .* outcome=ok /);
       } finally {
         await mcp.close();
       }

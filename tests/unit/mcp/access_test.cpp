@@ -139,16 +139,80 @@ TEST_F(AccessTest, EveryKindOfUseIsChecked) {
   EXPECT_TRUE(resultOf(call("prompts/get", R"({"name":"greet"})", bob))) << last.body;
 }
 
-TEST_F(AccessTest, SubscribingToAHiddenResourceIsRefused) {
+TEST_F(AccessTest, SubscribingToAHiddenResourceIsAnsweredLikeAnUnknownOneAndNeverReachesThePlugin) {
   auto session = initializedSession();
   RequestScope bob = legacy(session);
   bob.principal.subject = "u-bob";
+  bob.principal.username = "bob";
   bob.principal.roles = {"member"};
   bob.principal.authenticated = true;
-  EXPECT_TRUE(errorOf(call("resources/subscribe", R"({"uri":"file:///secret.txt"})", bob)));
+  auto hidden = call("resources/subscribe", R"({"uri":"file:///secret.txt"})", bob);
+  auto unknown = call("resources/subscribe", R"({"uri":"file:///nobody-serves-this.txt"})", bob);
+  ASSERT_TRUE(resultOf(hidden));
+  ASSERT_TRUE(resultOf(unknown));
+  EXPECT_EQ(resultOf(hidden)->size(), 0u);
+  EXPECT_EQ(resultOf(unknown)->size(), 0u);
   EXPECT_FALSE(session->subscribed("file:///secret.txt"));
+  EXPECT_EQ(alphaCalls("resources/subscribe"), 0u);
+  call("resources/unsubscribe", R"({"uri":"file:///secret.txt"})", bob);
+  EXPECT_EQ(alphaCalls("resources/unsubscribe"), 0u);
+
   EXPECT_TRUE(resultOf(call("resources/subscribe", R"({"uri":"file:///a.txt"})", bob))) << last.body;
   EXPECT_TRUE(session->subscribed("file:///a.txt"));
+  EXPECT_EQ(alphaCalls("resources/subscribe"), 1u);
+
+  auto records = audit.all();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].decision, "deny");
+  EXPECT_EQ(records[0].name, "file:///secret.txt");
+  EXPECT_EQ(records[0].method, "resources/subscribe");
+  EXPECT_EQ(records[1].decision, "allow");
+  EXPECT_EQ(records[1].outcome, "ok");
+}
+
+TEST_F(AccessTest, UpdatesReachOnlyThoseWhoMayReadTheResource) {
+  Principal bob;
+  bob.subject = "u-bob";
+  bob.roles = {"member"};
+  Principal alice;
+  alice.subject = "u-alice";
+  alice.roles = {"admin"};
+  auto streamOf = [&](const Principal& p) {
+    auto session = sessions.create(p);
+    auto stream = std::make_shared<RecordingOutbound>();
+    session->setNotificationStream(stream);
+    session->markInitialized();
+    // Subscribed by a URI nobody served at the time, say.
+    session->subscribe("file:///secret.txt");
+    session->subscribe("file:///a.txt");
+    return std::make_pair(session, stream);
+  };
+  auto [bobSession, bobStream] = streamOf(bob);
+  auto [aliceSession, aliceStream] = streamOf(alice);
+  ListenFilter filter;
+  filter.resourceSubscriptions = {"file:///secret.txt"};
+  auto bobListener = std::make_shared<RecordingOutbound>();
+  feed.addListener(json::Value(1), filter, bobListener, bob);
+
+  feed.resourceUpdated("file:///secret.txt");
+  feed.resourceUpdated("file:///a.txt");
+  feed.resourceUpdated("file:///unlisted.txt");
+  EXPECT_EQ(bobStream->count(), 1u);  // a.txt only
+  EXPECT_EQ(aliceStream->count(), 2u);
+  EXPECT_EQ(bobListener->count(), 0u);
+}
+
+TEST_F(AccessTest, AStepUpAnsweredByTheTransportIsRecorded) {
+  RequestScope bob = as("bob", "member", {"tools:read"});
+  EXPECT_EQ(dispatcher->stepUpScopes(request(3, "tools/call", R"({"name":"scoped"})"), bob.principal),
+            std::vector<std::string>{"extra"});
+  EXPECT_TRUE(dispatcher->stepUpScopes(request(4, "tools/call", R"({"name":"echo"})"), bob.principal).empty());
+  auto records = audit.all();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].decision, "step-up");
+  EXPECT_EQ(records[0].name, "scoped");
+  EXPECT_EQ(records[0].username, "bob");
+  EXPECT_TRUE(records[0].outcome.empty());
 }
 
 TEST_F(AccessTest, StepUpNamesTheMissingScope) {
