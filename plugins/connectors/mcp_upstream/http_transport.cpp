@@ -1,0 +1,405 @@
+#include "http_transport.hpp"
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+
+#include "sse_parser.hpp"
+
+namespace portcullis::mcp_upstream {
+
+using Poco::Net::HTTPClientSession;
+using Poco::Net::HTTPRequest;
+using Poco::Net::HTTPResponse;
+
+namespace {
+
+Poco::Timespan span(Millis m) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(m.count()) * 1000); }
+
+// Reads a whole body, refusing one larger than `cap`.
+std::string readCapped(std::istream& in, size_t cap) {
+  std::string body;
+  char chunk[16384];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    body.append(chunk, static_cast<size_t>(in.gcount()));
+    if (body.size() > cap) throw UpstreamError("a reply larger than " + std::to_string(cap) + " bytes");
+  }
+  return body;
+}
+
+// Feeds an event stream to the parser as bytes arrive, until it ends.
+void readEvents(std::istream& in, SseParser& parser, const std::atomic<bool>& stop) {
+  std::streambuf* buffer = in.rdbuf();
+  char chunk[16384];
+  while (!stop) {
+    const int first = buffer->sbumpc();
+    if (first == std::char_traits<char>::eof()) return;
+    chunk[0] = static_cast<char>(first);
+    std::streamsize n = 1;
+    const std::streamsize available = buffer->in_avail();
+    if (available > 0) n += buffer->sgetn(chunk + 1, std::min<std::streamsize>(available, sizeof chunk - 1));
+    parser.feed(std::string_view(chunk, static_cast<size_t>(n)));
+  }
+}
+
+bool isEventStream(const HTTPResponse& response) {
+  return response.getContentType().rfind("text/event-stream", 0) == 0;
+}
+
+void deliverBody(const std::string& body, const std::optional<Json>& related, const Transport::Handlers& handlers) {
+  std::string reason;
+  auto parsed = parseMessage(body, reason);
+  if (!parsed) throw UpstreamError("the upstream's reply is " + reason);
+  if (parsed->is_array()) {
+    for (const auto& m : *parsed) handlers.inbound(m, related);
+  } else {
+    handlers.inbound(*parsed, related);
+  }
+}
+
+SseParser eventParser(const Transport::Handlers& handlers, const std::optional<Json>& related) {
+  return SseParser(kMaxMessageBytes, [&handlers, related](const SseEvent& e) {
+    if (e.event != "message" || e.data.empty()) return;
+    std::string reason;
+    if (auto m = parseMessage(e.data, reason)) handlers.inbound(*m, related);
+    else handlers.log(sdk::LogLevel::Warning, "ignored an event of the upstream: " + reason);
+  });
+}
+
+void applyHeaders(HTTPRequest& request, const Headers& configured, const Headers& extra) {
+  for (const auto& [k, v] : configured) request.set(k, v);
+  for (const auto& [k, v] : extra) request.set(k, v);
+}
+
+}  // namespace
+
+HttpEndpoint::HttpEndpoint(const Settings& settings, const std::string& url) : settings_(settings), uri_(url) {
+  if (uri_.getScheme() != "http" && uri_.getScheme() != "https") throw std::invalid_argument("url: http or https only");
+  if (uri_.getHost().empty()) throw std::invalid_argument("url: no host");
+}
+
+std::string HttpEndpoint::target(const Poco::URI& uri) const {
+  const std::string path = uri.getPathEtc();
+  return path.empty() ? "/" : path;
+}
+
+std::unique_ptr<HTTPClientSession> HttpEndpoint::acquire(Millis receiveTimeout) {
+  std::unique_ptr<HTTPClientSession> session;
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      session = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!session) {
+    if (uri_.getScheme() == "https") {
+      static const Poco::Net::Context::Ptr context = new Poco::Net::Context(
+          Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri_.getHost(), uri_.getPort(), context);
+    } else {
+      session = std::make_unique<HTTPClientSession>(uri_.getHost(), uri_.getPort());
+    }
+    session->setKeepAlive(true);
+  }
+  session->setTimeout(span(settings_.connectTimeout), span(settings_.requestTimeout), span(receiveTimeout));
+  return session;
+}
+
+void HttpEndpoint::release(std::unique_ptr<HTTPClientSession> session) {
+  std::lock_guard lock(mutex_);
+  if (idle_.size() < settings_.pool) idle_.push_back(std::move(session));
+}
+
+void ReaderThreads::start(std::function<void()> work) {
+  std::lock_guard lock(mutex_);
+  reapFinished();
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  readers_.push_back(Reader{std::thread([work = std::move(work), done] {
+                              work();
+                              *done = true;
+                            }),
+                            done});
+}
+
+void ReaderThreads::reapFinished() {
+  for (auto it = readers_.begin(); it != readers_.end();) {
+    if (*it->done) {
+      it->thread.join();
+      it = readers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void ReaderThreads::joinAll() {
+  std::list<Reader> all;
+  {
+    std::lock_guard lock(mutex_);
+    all.swap(readers_);
+  }
+  for (auto& r : all) r.thread.join();
+}
+
+// --- Streamable HTTP ---
+
+void StreamableHttpTransport::setProtocolVersion(const std::string& version) {
+  std::lock_guard lock(mutex_);
+  protocolVersion_ = version;
+  if (!stateless_ && !getThread_.joinable()) getThread_ = std::thread([this] { listenOnGetStream(); });
+}
+
+void StreamableHttpTransport::send(const Json& message, const Headers& extra) {
+  if (closing_) throw UpstreamError("the connection is closing");
+  const bool isRequest = message.contains("method") && message.contains("id");
+  const bool isInitialize = isRequest && message["method"] == "initialize";
+  if (!isRequest || isInitialize) {
+    post(message, extra, isInitialize);
+    return;
+  }
+  readers_.start([this, message, extra] {
+    try {
+      post(message, extra, false);
+    } catch (const std::exception& e) {
+      handlers_.requestFailed(message["id"], e.what());
+    }
+  });
+}
+
+void StreamableHttpTransport::post(const Json& message, const Headers& extra, bool isInitialize) {
+  const bool isRequest = message.contains("method") && message.contains("id");
+  const std::optional<Json> related = isRequest ? std::optional<Json>(message["id"]) : std::nullopt;
+  const std::string body = message.dump(-1, ' ', false, Json::error_handler_t::replace);
+  auto session = endpoint_.acquire(endpoint_.settings().requestTimeout);
+  HTTPRequest request(HTTPRequest::HTTP_POST, endpoint_.target(endpoint_.uri()), HTTPRequest::HTTP_1_1);
+  request.setContentType("application/json");
+  request.set("Accept", "application/json, text/event-stream");
+  {
+    std::lock_guard lock(mutex_);
+    if (!sessionId_.empty()) request.set("Mcp-Session-Id", sessionId_);
+    if (!protocolVersion_.empty()) request.set("MCP-Protocol-Version", protocolVersion_);
+  }
+  if (stateless_ && message.contains("method")) {
+    request.set("Mcp-Method", message["method"].get<std::string>());
+    const Json& params = message.value("params", Json::object());
+    const char* nameKey = message["method"] == "resources/read" ? "uri" : "name";
+    const std::string method = message["method"].get<std::string>();
+    if ((method == "tools/call" || method == "prompts/get" || method == "resources/read") && params.contains(nameKey)) {
+      request.set("Mcp-Name", params[nameKey].get<std::string>());
+    }
+  }
+  applyHeaders(request, endpoint_.settings().headers, extra);
+  request.setContentLength(static_cast<std::streamsize>(body.size()));
+  HTTPResponse response;
+  std::istream* in = nullptr;
+  try {
+    session->sendRequest(request) << body;
+    in = &session->receiveResponse(response);
+  } catch (const Poco::Exception& e) {
+    throw UpstreamError("cannot reach " + endpoint_.uri().toString() + ": " + e.displayText());
+  }
+  const int status = response.getStatus();
+  if (isInitialize && (status == 404 || status == 405)) {
+    throw NotStreamableHttp("the upstream answered initialize with HTTP " + std::to_string(status));
+  }
+  if (status == 404 && !isInitialize && !sessionId_.empty()) {
+    handlers_.lost("the upstream ended the session (HTTP 404)");
+    throw UpstreamError("the upstream ended the session");
+  }
+  if (status >= 300 && status < 400) {
+    throw UpstreamError("the upstream answered HTTP " + std::to_string(status) + " (redirects are not followed)");
+  }
+  if (isInitialize && response.has("Mcp-Session-Id")) {
+    std::lock_guard lock(mutex_);
+    sessionId_ = response.get("Mcp-Session-Id");
+  }
+  try {
+    if (status == 202 || status == 204) {
+      readCapped(*in, 64 * 1024);
+      if (isRequest) throw UpstreamError("the upstream accepted the request without replying");
+    } else if (isEventStream(response) && status < 300) {
+      SseParser parser = eventParser(handlers_, related);
+      readEvents(*in, parser, closing_);
+      if (isRequest) handlers_.requestFailed(*related, "the upstream's reply stream ended without a result");
+    } else {
+      const std::string text = readCapped(*in, status < 300 ? kMaxMessageBytes : 64 * 1024);
+      if (status >= 300) {
+        // An error status may still carry a JSON-RPC error for the request.
+        Json parsed = Json::parse(text, nullptr, false);
+        if (isRequest && parsed.is_object() && parsed.contains("error") && parsed.value("id", Json()) == *related) {
+          handlers_.inbound(parsed, related);
+        } else {
+          throw UpstreamError("the upstream answered HTTP " + std::to_string(status) + ": " + text.substr(0, 200));
+        }
+      } else if (!text.empty()) {
+        deliverBody(text, related, handlers_);
+      }
+    }
+  } catch (const Poco::Exception& e) {
+    throw UpstreamError("reading the upstream's reply failed: " + e.displayText());
+  } catch (const std::length_error& e) {
+    throw UpstreamError(e.what());
+  }
+  if (response.getKeepAlive()) endpoint_.release(std::move(session));
+}
+
+void StreamableHttpTransport::listenOnGetStream() {
+  // Server notifications of a 2025 session (list changes, resource updates).
+  while (!closing_) {
+    HTTPResponse response;
+    try {
+      auto session = endpoint_.acquire(Millis(3'600'000));
+      session->setKeepAlive(false);
+      HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()), HTTPRequest::HTTP_1_1);
+      request.set("Accept", "text/event-stream");
+      {
+        std::lock_guard lock(mutex_);
+        if (!sessionId_.empty()) request.set("Mcp-Session-Id", sessionId_);
+        if (!protocolVersion_.empty()) request.set("MCP-Protocol-Version", protocolVersion_);
+      }
+      applyHeaders(request, endpoint_.settings().headers, {});
+      {
+        std::lock_guard lock(getMutex_);
+        if (closing_) return;
+        getSession_ = session.get();
+      }
+      session->sendRequest(request);
+      std::istream& in = session->receiveResponse(response);
+      if (response.getStatus() == 200 && isEventStream(response)) {
+        SseParser parser = eventParser(handlers_, std::nullopt);
+        readEvents(in, parser, closing_);
+      }
+      std::lock_guard lock(getMutex_);
+      getSession_ = nullptr;
+    } catch (const std::exception& e) {
+      std::lock_guard lock(getMutex_);
+      getSession_ = nullptr;
+      if (!closing_) handlers_.log(sdk::LogLevel::Debug, std::string("GET stream: ") + e.what());
+    }
+    if (response.getStatus() == 405 || response.getStatus() == 404) return;  // no stream offered
+    std::unique_lock lock(getMutex_);
+    closed_.wait_for(lock, std::chrono::seconds(1), [&] { return closing_.load(); });
+  }
+}
+
+void StreamableHttpTransport::close() {
+  if (closing_.exchange(true)) return;
+  {
+    std::lock_guard lock(getMutex_);
+    if (getSession_ != nullptr) getSession_->abort();
+  }
+  closed_.notify_all();
+  if (getThread_.joinable()) getThread_.join();
+  readers_.joinAll();
+  std::string sessionId;
+  {
+    std::lock_guard lock(mutex_);
+    sessionId = sessionId_;
+  }
+  if (sessionId.empty()) return;
+  try {
+    // Ends the 2025 session politely; a failure changes nothing.
+    auto session = endpoint_.acquire(Millis(2'000));
+    HTTPRequest request(HTTPRequest::HTTP_DELETE, endpoint_.target(endpoint_.uri()), HTTPRequest::HTTP_1_1);
+    request.set("Mcp-Session-Id", sessionId);
+    applyHeaders(request, endpoint_.settings().headers, {});
+    session->sendRequest(request);
+    HTTPResponse response;
+    session->receiveResponse(response).ignore(64 * 1024);
+  } catch (const std::exception&) {
+  }
+}
+
+// --- Legacy HTTP+SSE ---
+
+void LegacySseTransport::open(Handlers handlers) {
+  handlers_ = std::move(handlers);
+  stream_ = endpoint_.acquire(Millis(3'600'000));
+  stream_->setKeepAlive(false);
+  HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()), HTTPRequest::HTTP_1_1);
+  request.set("Accept", "text/event-stream");
+  applyHeaders(request, endpoint_.settings().headers, {});
+  std::istream* in = nullptr;
+  HTTPResponse response;
+  try {
+    stream_->sendRequest(request);
+    in = &stream_->receiveResponse(response);
+  } catch (const Poco::Exception& e) {
+    throw UpstreamError("cannot reach " + endpoint_.uri().toString() + ": " + e.displayText());
+  }
+  if (response.getStatus() != 200 || !isEventStream(response)) {
+    throw UpstreamError("the upstream's SSE endpoint answered HTTP " + std::to_string(response.getStatus()));
+  }
+  streamThread_ = std::thread([this, in] {
+    std::string why = "the event stream ended";
+    try {
+      SseParser parser(kMaxMessageBytes, [this](const SseEvent& e) {
+        if (e.event == "endpoint") {
+          std::lock_guard lock(mutex_);
+          Poco::URI resolved(endpoint_.uri(), e.data);
+          if (resolved.getHost() != endpoint_.uri().getHost() || resolved.getPort() != endpoint_.uri().getPort()) {
+            failure_ = "the upstream named an endpoint on another host";
+          } else {
+            postTarget_ = endpoint_.target(resolved);
+          }
+          ready_.notify_all();
+          return;
+        }
+        if (e.event != "message") return;
+        std::string reason;
+        if (auto m = parseMessage(e.data, reason)) handlers_.inbound(*m, std::nullopt);
+        else handlers_.log(sdk::LogLevel::Warning, "ignored an event of the upstream: " + reason);
+      });
+      readEvents(*in, parser, closing_);
+    } catch (const std::exception& e) {
+      why = std::string("the event stream failed: ") + e.what();
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (failure_.empty()) failure_ = why;
+    }
+    ready_.notify_all();
+    if (!closing_) handlers_.lost(why);
+  });
+  std::unique_lock lock(mutex_);
+  if (!ready_.wait_for(lock, endpoint_.settings().connectTimeout, [&] { return !postTarget_.empty() || !failure_.empty(); })) {
+    throw UpstreamError("the upstream sent no endpoint event");
+  }
+  if (postTarget_.empty()) throw UpstreamError(failure_);
+}
+
+void LegacySseTransport::send(const Json& message, const Headers& extra) {
+  std::string target;
+  {
+    std::lock_guard lock(mutex_);
+    target = postTarget_;
+  }
+  if (target.empty() || closing_) throw UpstreamError("the upstream's event stream is not open");
+  const std::string body = message.dump(-1, ' ', false, Json::error_handler_t::replace);
+  auto session = endpoint_.acquire(endpoint_.settings().requestTimeout);
+  HTTPRequest request(HTTPRequest::HTTP_POST, target, HTTPRequest::HTTP_1_1);
+  request.setContentType("application/json");
+  applyHeaders(request, endpoint_.settings().headers, extra);
+  request.setContentLength(static_cast<std::streamsize>(body.size()));
+  HTTPResponse response;
+  try {
+    session->sendRequest(request) << body;
+    readCapped(session->receiveResponse(response), 64 * 1024);
+  } catch (const Poco::Exception& e) {
+    throw UpstreamError("cannot reach " + endpoint_.uri().toString() + ": " + e.displayText());
+  }
+  if (response.getStatus() >= 300) {
+    throw UpstreamError("the upstream refused a message with HTTP " + std::to_string(response.getStatus()));
+  }
+  if (response.getKeepAlive()) endpoint_.release(std::move(session));
+}
+
+void LegacySseTransport::close() {
+  if (closing_.exchange(true)) return;
+  if (stream_) stream_->abort();
+  if (streamThread_.joinable()) streamThread_.join();
+}
+
+}  // namespace portcullis::mcp_upstream

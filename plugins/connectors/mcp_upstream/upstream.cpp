@@ -1,0 +1,572 @@
+#include "upstream.hpp"
+
+#include <portcullis/sdk/content.hpp>
+
+#include "http_transport.hpp"
+#include "stdio_transport.hpp"
+
+namespace portcullis::mcp_upstream {
+
+using sdk::LogLevel;
+using sdk::RpcError;
+
+namespace {
+
+constexpr const char* kLatestSessionVersion = "2025-11-25";
+constexpr int kMaxListPages = 1000;
+
+bool knownSessionVersion(const std::string& v) {
+  return v == "2025-11-25" || v == "2025-06-18" || v == "2025-03-26" || v == "2024-11-05";
+}
+
+Json request(const Json& id, const std::string& method, const Json& params) {
+  Json message{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}};
+  if (!params.is_null()) message["params"] = params;
+  return message;
+}
+
+LogLevel levelNamed(const std::string& name) {
+  static const std::pair<const char*, LogLevel> kLevels[] = {
+      {"debug", LogLevel::Debug},   {"info", LogLevel::Info},         {"notice", LogLevel::Notice},
+      {"warning", LogLevel::Warning}, {"error", LogLevel::Error},     {"critical", LogLevel::Critical},
+      {"alert", LogLevel::Alert},   {"emergency", LogLevel::Emergency}};
+  for (const auto& [n, l] : kLevels) {
+    if (name == n) return l;
+  }
+  return LogLevel::Info;
+}
+
+// Leaves a pending request tidy however the wait ends: a request that did
+// not finish is cancelled upstream.
+class PendingGuard {
+ public:
+  PendingGuard(Correlator& correlator, Json id, std::function<void(const Json&)> cancel)
+      : correlator_(correlator), id_(std::move(id)), cancel_(std::move(cancel)) {}
+  ~PendingGuard() {
+    correlator_.close(id_);
+    if (!finished_) cancel_(id_);
+  }
+  void finished() { finished_ = true; }
+
+ private:
+  Correlator& correlator_;
+  Json id_;
+  std::function<void(const Json&)> cancel_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+Upstream::Upstream(std::string name, Settings settings, sdk::Host host)
+    : name_(std::move(name)),
+      settings_(std::move(settings)),
+      host_(host),
+      names_(settings_),
+      backoff_(settings_.restartInitial, settings_.restartMax),
+      breaker_(settings_.breakerFailures, settings_.breakerReset) {
+  if (settings_.protocol == "2026-07-28") {
+    throw std::invalid_argument("protocol: 2026-07-28 upstreams are not supported yet; use auto or a 2025 version");
+  }
+}
+
+Upstream::~Upstream() {
+  std::shared_ptr<Transport> transport;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    transport = transport_;
+  }
+  wake_.notify_all();
+  if (supervisor_.joinable()) supervisor_.join();
+  correlator_.failAll("the gateway is stopping");
+  if (transport) transport->close();
+}
+
+void Upstream::start() {
+  try {
+    connect();
+  } catch (const std::exception& e) {
+    host_.log(LogLevel::Warning, "upstream unavailable at start-up, retrying in the background: " + std::string(e.what()));
+    std::lock_guard lock(mutex_);
+    downReason_ = e.what();
+  }
+  supervisor_ = std::thread([this] { supervise(); });
+}
+
+std::unique_ptr<Transport> Upstream::makeTransport(bool legacy) const {
+  if (settings_.stdio()) return std::make_unique<StdioTransport>(settings_);
+  if (legacy) return std::make_unique<LegacySseTransport>(settings_);
+  return std::make_unique<StreamableHttpTransport>(settings_);
+}
+
+void Upstream::connect() {
+  uint64_t generation;
+  {
+    std::lock_guard lock(mutex_);
+    generation = ++generation_;
+  }
+  Transport::Handlers handlers;
+  handlers.inbound = [this, generation](const Json& m, const std::optional<Json>& related) {
+    onInbound(m, related, generation);
+  };
+  handlers.requestFailed = [this](const Json& id, const std::string& reason) {
+    Json failure{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", sdk::codes::kInternalError}, {"message", reason}}}};
+    correlator_.route(failure, id);
+  };
+  handlers.lost = [this, generation](const std::string& reason) { markDown(reason, generation); };
+  handlers.log = [this](LogLevel level, const std::string& text) { host_.log(level, text); };
+
+  std::shared_ptr<Transport> transport = makeTransport(settings_.transport == TransportKind::Sse);
+  transport->open(handlers);
+  {
+    std::lock_guard lock(mutex_);
+    transport_ = transport;
+  }
+  Json initialized;
+  try {
+    initialized = handshake(*transport);
+  } catch (const NotStreamableHttp& e) {
+    if (settings_.transport != TransportKind::Auto) throw;
+    host_.log(LogLevel::Info, std::string(e.what()) + "; trying the HTTP+SSE transport");
+    transport->close();
+    transport = makeTransport(true);
+    transport->open(handlers);
+    {
+      std::lock_guard lock(mutex_);
+      transport_ = transport;
+    }
+    initialized = handshake(*transport);
+  } catch (...) {
+    transport->close();
+    throw;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    capabilities_ = initialized.value("capabilities", Json::object());
+    protocolVersion_ = initialized["protocolVersion"].get<std::string>();
+    connected_ = true;  // the lists below are the connector's own requests
+  }
+  try {
+    const Lists fresh = fetchLists(0xF, Lists{});
+    const uint32_t changed = publish(fresh);
+    host_.log(LogLevel::Info, "connected to " + transport->describe() + " (protocol " + protocolVersion_ + ", " +
+                                  std::to_string(mapped_.tools.size()) + " tools)");
+    if (changed != 0) host_.listChanged(changed);
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    connected_ = false;
+    throw;
+  }
+}
+
+Json Upstream::handshake(Transport& transport) {
+  const std::string version = settings_.protocol == "auto" ? kLatestSessionVersion : settings_.protocol;
+  const Json params{{"protocolVersion", version},
+                    {"capabilities", {{"sampling", Json::object()},
+                                      {"elicitation", {{"form", Json::object()}, {"url", Json::object()}}},
+                                      {"roots", {{"listChanged", true}}}}},
+                    {"clientInfo", {{"name", "portcullis-mcp-upstream"}, {"version", "1.0.0"}}}};
+  const Json id = nextId_++;
+  auto pending = correlator_.open(id);
+  PendingGuard guard(correlator_, id, [](const Json&) {});
+  transport.send(request(id, "initialize", params));
+  const auto deadline = Clock::now() + settings_.connectTimeout + settings_.requestTimeout;
+  for (;;) {
+    auto next = pending->waitNext(std::chrono::milliseconds(100));
+    if (next.kind == Pending::Next::Kind::Response) {
+      guard.finished();
+      if (next.message.contains("error")) {
+        throw UpstreamError("initialize failed: " + next.message["error"].value("message", std::string("error")));
+      }
+      const Json& result = next.message["result"];
+      const std::string agreed = result.value("protocolVersion", std::string());
+      if (!knownSessionVersion(agreed)) throw UpstreamError("the upstream answered with protocol version \"" + agreed + "\"");
+      if (result.contains("capabilities") && !result["capabilities"].is_object()) {
+        throw UpstreamError("the upstream's capabilities are not an object");
+      }
+      transport.send(Json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
+      transport.setProtocolVersion(agreed);
+      return result;
+    }
+    if (next.kind == Pending::Next::Kind::Failed) throw UpstreamError(next.reason);
+    if (next.kind == Pending::Next::Kind::Message) continue;  // nothing to relay before initialize
+    if (Clock::now() > deadline) throw UpstreamError("no answer to initialize");
+  }
+}
+
+Json Upstream::fetchAll(const std::string& method, const std::string& key) {
+  Json items = Json::array();
+  Json cursor;
+  for (int page = 0; page < kMaxListPages; ++page) {
+    Json params = Json::object();
+    if (!cursor.is_null()) params["cursor"] = cursor;
+    const Json result = exchange(method, params, nullptr);
+    if (!result.contains(key) || !result[key].is_array()) throw UpstreamError(method + " returned no \"" + key + "\" array");
+    for (const auto& item : result[key]) items.push_back(item);
+    if (!result.contains("nextCursor") || !result["nextCursor"].is_string()) return items;
+    cursor = result["nextCursor"];
+  }
+  throw UpstreamError(method + " has more than " + std::to_string(kMaxListPages) + " pages");
+}
+
+Upstream::Lists Upstream::fetchLists(uint32_t which, const Lists& previous) {
+  Json capabilities;
+  {
+    std::lock_guard lock(mutex_);
+    capabilities = capabilities_;
+  }
+  Lists lists = previous;
+  if (which & PC_LIST_TOOLS) {
+    lists.tools = capabilities.contains("tools") ? fetchAll("tools/list", "tools") : Json::array();
+  }
+  if (which & PC_LIST_RESOURCES) {
+    lists.resources = capabilities.contains("resources") ? fetchAll("resources/list", "resources") : Json::array();
+  }
+  if (which & PC_LIST_RESOURCE_TEMPLATES) {
+    lists.templates = capabilities.contains("resources")
+                          ? fetchAll("resources/templates/list", "resourceTemplates")
+                          : Json::array();
+  }
+  if (which & PC_LIST_PROMPTS) {
+    lists.prompts = capabilities.contains("prompts") ? fetchAll("prompts/list", "prompts") : Json::array();
+  }
+  return lists;
+}
+
+uint32_t Upstream::publish(const Lists& lists) {
+  std::vector<std::string> warnings;
+  uint32_t changed = 0;
+  {
+    std::lock_guard lock(mutex_);
+    Lists mapped;
+    auto tools = names_.mapTools(lists.tools);
+    auto prompts = names_.mapPrompts(lists.prompts);
+    mapped.tools = std::move(tools.definitions);
+    mapped.prompts = std::move(prompts.definitions);
+    mapped.resources = lists.resources;
+    mapped.templates = lists.templates;
+    warnings = tools.warnings;
+    warnings.insert(warnings.end(), prompts.warnings.begin(), prompts.warnings.end());
+    if (mapped.tools != mapped_.tools) changed |= PC_LIST_TOOLS;
+    if (mapped.resources != mapped_.resources) changed |= PC_LIST_RESOURCES;
+    if (mapped.templates != mapped_.templates) changed |= PC_LIST_RESOURCE_TEMPLATES;
+    if (mapped.prompts != mapped_.prompts) changed |= PC_LIST_PROMPTS;
+    raw_ = lists;
+    mapped_ = std::move(mapped);
+  }
+  for (const auto& w : warnings) host_.log(LogLevel::Warning, w);
+  return changed;
+}
+
+void Upstream::markDown(const std::string& reason, uint64_t generation) {
+  bool hide = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (generation != generation_ || stopping_) return;
+    if (!connected_) return;
+    connected_ = false;
+    downReason_ = reason;
+    hide = settings_.whenDown == WhenDown::Hide;
+  }
+  host_.log(LogLevel::Warning, "upstream lost: " + reason);
+  correlator_.failAll(reason);
+  wake_.notify_all();
+  if (hide) host_.listChanged(PC_LIST_TOOLS | PC_LIST_RESOURCES | PC_LIST_RESOURCE_TEMPLATES | PC_LIST_PROMPTS);
+}
+
+void Upstream::supervise() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (connected_ && refresh_ == 0) {
+      wake_.wait(lock, [&] { return stopping_ || !connected_ || refresh_ != 0; });
+      continue;
+    }
+    if (connected_) {
+      const uint32_t which = refresh_;
+      refresh_ = 0;
+      const Lists previous = raw_;
+      lock.unlock();
+      try {
+        const uint32_t changed = publish(fetchLists(which, previous));
+        if (changed != 0) host_.listChanged(changed);
+      } catch (const std::exception& e) {
+        host_.log(LogLevel::Warning, std::string("refreshing the lists failed: ") + e.what());
+      }
+      lock.lock();
+      continue;
+    }
+    // Down: wait out the backoff (and an open breaker), then try again.
+    auto delay = std::max(backoff_.next(), breaker_.remaining(Clock::now()));
+    if (wake_.wait_for(lock, delay, [&] { return stopping_; })) break;
+    std::shared_ptr<Transport> old = std::move(transport_);
+    lock.unlock();
+    if (old) old->close();
+    bool wasHidden = settings_.whenDown == WhenDown::Hide;
+    try {
+      connect();
+      lock.lock();
+      backoff_.reset();
+      breaker_.success();
+      lock.unlock();
+      // connect() announced list differences; hidden lists come back as a whole.
+      if (wasHidden) host_.listChanged(PC_LIST_TOOLS | PC_LIST_RESOURCES | PC_LIST_RESOURCE_TEMPLATES | PC_LIST_PROMPTS);
+    } catch (const std::exception& e) {
+      lock.lock();
+      breaker_.failure(Clock::now());
+      downReason_ = e.what();
+      lock.unlock();
+      host_.log(LogLevel::Warning, std::string("reconnecting failed: ") + e.what());
+    }
+    lock.lock();
+  }
+}
+
+void Upstream::sendQuietly(const Json& message) {
+  std::shared_ptr<Transport> transport;
+  {
+    std::lock_guard lock(mutex_);
+    transport = transport_;
+  }
+  if (!transport) return;
+  try {
+    transport->send(message);
+  } catch (const std::exception& e) {
+    host_.log(LogLevel::Debug, std::string("could not send to the upstream: ") + e.what());
+  }
+}
+
+void Upstream::onInbound(const Json& message, const std::optional<Json>& related, uint64_t generation) {
+  {
+    std::lock_guard lock(mutex_);
+    if (generation != generation_) return;  // from a connection already replaced
+  }
+  if (message.is_object() && message.value("method", Json()) == "ping" && message.contains("id")) {
+    sendQuietly(Json{{"jsonrpc", "2.0"}, {"id", message["id"]}, {"result", Json::object()}});
+    return;
+  }
+  switch (correlator_.route(message, related)) {
+    case Correlator::Route::Delivered:
+      return;
+    case Correlator::Route::Invalid:
+      host_.log(LogLevel::Warning, "ignored a malformed message from the upstream: " + message.dump().substr(0, 200));
+      return;
+    case Correlator::Route::UnknownResponse:
+      host_.log(LogLevel::Debug, "ignored a reply to no request in flight: id " + message["id"].dump());
+      return;
+    case Correlator::Route::Unrouted:
+      break;
+  }
+  const std::string method = message["method"].get<std::string>();
+  const Json params = message.contains("params") && message["params"].is_object() ? message["params"] : Json::object();
+  if (message.contains("id")) {
+    // A server request outside any client call: there is no client to ask.
+    sendQuietly(Json{{"jsonrpc", "2.0"},
+                     {"id", message["id"]},
+                     {"error", {{"code", sdk::codes::kMethodNotFound}, {"message", method + " is only answered during a call"}}}});
+    return;
+  }
+  uint32_t lists = 0;
+  if (method == "notifications/tools/list_changed") lists = PC_LIST_TOOLS;
+  if (method == "notifications/prompts/list_changed") lists = PC_LIST_PROMPTS;
+  if (method == "notifications/resources/list_changed") lists = PC_LIST_RESOURCES | PC_LIST_RESOURCE_TEMPLATES;
+  if (lists != 0) {
+    {
+      std::lock_guard lock(mutex_);
+      refresh_ |= lists;
+    }
+    wake_.notify_all();
+  } else if (method == "notifications/resources/updated" && params.contains("uri") && params["uri"].is_string()) {
+    host_.resourceUpdated(params["uri"].get<std::string>());
+  } else if (method == "notifications/message") {
+    host_.log(levelNamed(params.value("level", std::string("info"))), "upstream log: " + params.value("data", Json()).dump());
+  }
+}
+
+Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call) {
+  std::shared_ptr<Transport> transport;
+  {
+    std::lock_guard lock(mutex_);
+    if (!connected_ || !transport_) throw UpstreamError(downReason_);
+    transport = transport_;
+  }
+  const Json id = nextId_++;
+  if (call != nullptr && call->params().contains("_meta") && call->params()["_meta"].contains("progressToken")) {
+    params["_meta"]["progressToken"] = Correlator::progressTokenFor(id);
+  }
+  auto pending = correlator_.open(id);
+  PendingGuard guard(correlator_, id, [this](const Json& unfinished) {
+    sendQuietly(Json{{"jsonrpc", "2.0"},
+                     {"method", "notifications/cancelled"},
+                     {"params", {{"requestId", unfinished}, {"reason", "cancelled by the gateway's client"}}}});
+  });
+  transport->send(request(id, method, params), call != nullptr ? callHeaders(*call) : Headers{});
+  auto deadline = Clock::now() + settings_.requestTimeout;
+  for (;;) {
+    auto next = pending->waitNext(std::chrono::milliseconds(100));
+    switch (next.kind) {
+      case Pending::Next::Kind::Message:
+        handleCallMessage(next.message, call);
+        deadline = Clock::now() + settings_.requestTimeout;  // the upstream is working on it
+        continue;
+      case Pending::Next::Kind::Response: {
+        guard.finished();
+        if (next.message.contains("error")) {
+          const Json& e = next.message["error"];
+          if (!e.is_object()) throw UpstreamError("the upstream sent a malformed error");
+          throw RpcError(e.value("code", sdk::codes::kInternalError), e.value("message", std::string("upstream error")),
+                         e.contains("data") ? e["data"] : Json());
+        }
+        return next.message["result"];
+      }
+      case Pending::Next::Kind::Failed:
+        guard.finished();
+        throw UpstreamError(next.reason);
+      case Pending::Next::Kind::Timeout:
+        break;
+    }
+    if (call != nullptr && call->cancelled()) throw sdk::detail::CancelledSignal{};
+    if (Clock::now() > deadline) {
+      throw UpstreamError("no answer to " + method + " within " + std::to_string(settings_.requestTimeout.count()) + " ms");
+    }
+  }
+}
+
+void Upstream::handleCallMessage(const Json& message, sdk::Call* call) {
+  const std::string method = message["method"].get<std::string>();
+  const Json params = message.contains("params") && message["params"].is_object() ? message["params"] : Json::object();
+  if (!message.contains("id")) {
+    if (call == nullptr) return;
+    if (method == "notifications/progress" && params.contains("progress") && params["progress"].is_number()) {
+      std::optional<double> total;
+      if (params.contains("total") && params["total"].is_number()) total = params["total"].get<double>();
+      call->progress(params["progress"].get<double>(), total, params.value("message", std::string()));
+    } else if (method == "notifications/message") {
+      call->log(levelNamed(params.value("level", std::string("info"))), params.value("data", Json()),
+                params.value("logger", std::string()));
+    }
+    return;
+  }
+  Json reply{{"jsonrpc", "2.0"}, {"id", message["id"]}};
+  const bool forClient = method == "sampling/createMessage" || method == "elicitation/create" || method == "roots/list";
+  if (method == "ping") {
+    reply["result"] = Json::object();
+  } else if (call == nullptr || !forClient) {
+    reply["error"] = {{"code", sdk::codes::kMethodNotFound}, {"message", "Method not found: " + method}};
+  } else {
+    try {
+      reply["result"] = call->request(method, params);
+    } catch (const RpcError& e) {
+      reply["error"] = {{"code", e.code()}, {"message", e.what()}};
+      if (!e.data().is_null()) reply["error"]["data"] = e.data();
+    }
+  }
+  sendQuietly(reply);
+}
+
+Json Upstream::upstreamParams(const Json& params, sdk::Call&) const {
+  Json out = params.is_object() ? params : Json::object();
+  // A 2025 session upstream knows nothing of the gateway client's protocol
+  // metadata or multi round-trip fields.
+  out.erase("inputResponses");
+  out.erase("requestState");
+  if (out.contains("_meta") && out["_meta"].is_object()) {
+    Json meta = Json::object();
+    for (const auto& [k, v] : out["_meta"].items()) {
+      if (k.rfind("io.modelcontextprotocol/", 0) != 0 && k != "progressToken") meta[k] = v;
+    }
+    if (meta.empty()) out.erase("_meta");
+    else out["_meta"] = meta;
+  }
+  return out;
+}
+
+Headers Upstream::callHeaders(sdk::Call& call) const {
+  if (!settings_.identity) return {};
+  const auto& id = *settings_.identity;
+  const std::string jwt = call.identityAssertion(id.audience, id.ttl.count());
+  return {{id.header, id.scheme.empty() ? jwt : id.scheme + " " + jwt}};
+}
+
+Json Upstream::list(uint32_t which) {
+  std::lock_guard lock(mutex_);
+  if (!connected_ && settings_.whenDown == WhenDown::Hide) return Json::array();
+  switch (which) {
+    case PC_LIST_TOOLS:
+      return mapped_.tools;
+    case PC_LIST_RESOURCES:
+      return mapped_.resources;
+    case PC_LIST_RESOURCE_TEMPLATES:
+      return mapped_.templates;
+    case PC_LIST_PROMPTS:
+      return mapped_.prompts;
+    default:
+      return Json::array();
+  }
+}
+
+Json Upstream::forward(const std::string& method, Json params, sdk::Call& call) {
+  try {
+    Json result = exchange(method, std::move(params), &call);
+    std::lock_guard lock(mutex_);
+    breaker_.success();
+    return result;
+  } catch (const UpstreamError& e) {
+    uint64_t generation;
+    bool opened;
+    {
+      std::lock_guard lock(mutex_);
+      opened = breaker_.failure(Clock::now());
+      generation = generation_;
+      if (!connected_) throw;
+    }
+    if (opened) markDown("the circuit breaker opened after repeated failures: " + std::string(e.what()), generation);
+    throw;
+  }
+}
+
+Json Upstream::invoke(const std::string& method, const Json& params, sdk::Call& call) {
+  Json out = upstreamParams(params, call);
+  if (method == "tools/call") {
+    const std::string external = params.value("name", std::string());
+    std::string upstreamName;
+    {
+      std::lock_guard lock(mutex_);
+      upstreamName = names_.upstreamTool(external);
+    }
+    if (upstreamName.empty()) throw RpcError(sdk::codes::kInvalidParams, "Unknown tool: " + external);
+    out["name"] = upstreamName;
+    try {
+      Json result = forward(method, std::move(out), call);
+      if (!result.is_object()) throw UpstreamError("tools/call returned no object");
+      return result;
+    } catch (const UpstreamError& e) {
+      host_.log(LogLevel::Warning, "tools/call " + upstreamName + " failed: " + e.what());
+      return sdk::errorResult("Upstream " + name_ + " is unavailable: " + e.what());
+    }
+  }
+  if (method == "prompts/get" || method == "completion/complete") {
+    const bool isPrompt = method == "prompts/get";
+    const std::string external =
+        isPrompt ? params.value("name", std::string()) : params.value("/ref/name"_json_pointer, std::string());
+    if (isPrompt || params.value("/ref/type"_json_pointer, std::string()) == "ref/prompt") {
+      std::string upstreamName;
+      {
+        std::lock_guard lock(mutex_);
+        upstreamName = names_.upstreamPrompt(external);
+      }
+      if (upstreamName.empty()) throw RpcError(sdk::codes::kInvalidParams, "Unknown prompt: " + external);
+      if (isPrompt) out["name"] = upstreamName;
+      else out["ref"]["name"] = upstreamName;
+    }
+  } else if (method != "resources/read" && method != "resources/subscribe" && method != "resources/unsubscribe") {
+    throw RpcError(sdk::codes::kMethodNotFound, "Method not found: " + method);
+  }
+  try {
+    return forward(method, std::move(out), call);
+  } catch (const UpstreamError& e) {
+    host_.log(LogLevel::Warning, method + " failed: " + e.what());
+    throw RpcError(sdk::codes::kInternalError, "Upstream " + name_ + " is unavailable: " + e.what());
+  }
+}
+
+}  // namespace portcullis::mcp_upstream
