@@ -140,7 +140,7 @@ class HttpConnector : public PrimitiveProvider {
     }
     std::string baseUrl = config.value("base_url", std::string());
     if (config.contains("openapi")) {
-      OpenApiTools generated = loadOpenApi(config["openapi"], prefix, limits);
+      OpenApiTools generated = loadOpenApi(config["openapi"], prefix, limits, baseUrl.empty());
       for (const auto& warning : generated.warnings) this->host().log(LogLevel::Warning, "openapi: " + warning);
       if (baseUrl.empty()) baseUrl = generated.serverUrl;
       for (auto& op : generated.operations) operations.push_back(std::move(op));
@@ -173,7 +173,8 @@ class HttpConnector : public PrimitiveProvider {
     if (!isSafeHeaderValue(assertion_->scheme)) throw ConfigError("identity.assertion.scheme: contains CR, LF or NUL");
   }
 
-  OpenApiTools loadOpenApi(const Json& openapi, const std::string& prefix, ClientLimits limits) {
+  // needServer: base_url is not set, so the document's servers[0].url must serve.
+  OpenApiTools loadOpenApi(const Json& openapi, const std::string& prefix, ClientLimits limits, bool needServer) {
     const bool hasFile = openapi.contains("file");
     if (hasFile == openapi.contains("url")) throw ConfigError("openapi: set exactly one of file and url");
     std::string text;
@@ -205,7 +206,7 @@ class HttpConnector : public PrimitiveProvider {
       throw ConfigError("openapi " + source + ": " + e.what());
     }
     // A relative server URL is relative to where the document came from.
-    if (!tools.serverUrl.empty() && tools.serverUrl.find("://") == std::string::npos) {
+    if (needServer && !tools.serverUrl.empty() && tools.serverUrl.find("://") == std::string::npos) {
       if (hasFile) {
         throw ConfigError("openapi: servers[0].url \"" + tools.serverUrl + "\" is relative; set base_url");
       }
