@@ -80,7 +80,7 @@ function petstore(origin, extra = {}) {
 
 async function connect(server) {
   const client = new Client({ name: 'connectors-http-e2e', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(server.url));
+  const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: server.headers } });
   await within(client.connect(transport, REQUEST), 'the SDK client to connect');
   return client;
 }
@@ -209,6 +209,38 @@ describe('http connector', SUITE_BOUND, () => {
         await client.close();
       }
     }, { env: { PETSTORE_TEST_KEY: API_KEY } });
+  });
+
+  test("with identity.assertion the backend gets a JWT naming the caller, never the caller's token", async () => {
+    const plugin = petstore(service.origin, { identity: { assertion: { audience: 'https://pets.example', ttl: '30s' } } });
+    const file = path.join(dir.path, 'signed-in.yaml');
+    await fs.writeFile(file, `${JSON.stringify({
+      server: { listen: '127.0.0.1:0', mcp_path: '/mcp', threads: 16 },
+      data_dir: './var/unused-e2e',
+      logging: { level: 'warning' },
+      auth: { identity: 'builtin' },
+      plugins: [{ name: 'builtin', kind: 'identity', library: 'builtin', config: {} }, plugin],
+      policy: { rules: [{ name: 'members-pets', effect: 'allow', roles: ['member', 'admin'], tools: ['pets_*'] }] },
+    }, null, 2)}\n`);
+    await withServer(file, async (server) => {
+      const client = await connect(server);
+      try {
+        const result = await call(client, 'pets_get_pet', { id: 1 });
+        assert.deepEqual(result.structuredContent, { id: 1, name: 'Rex', tag: 'dog' }, JSON.stringify(result));
+        const seen = service.requests.at(-1);
+        assert.equal(seen.rawUrl, '/api/pets/1');
+        const m = /^Bearer ([\w-]+)\.([\w-]+)\.([\w-]+)$/.exec(seen.headers.authorization ?? '');
+        assert.ok(m, `a bearer JWT, got ${seen.headers.authorization}`);
+        assert.ok(!seen.headers.authorization.includes(server.token), "the caller's own token is not forwarded");
+        const claims = JSON.parse(Buffer.from(m[2], 'base64url').toString('utf8'));
+        assert.equal(claims.aud, 'https://pets.example');
+        assert.ok(claims.sub, 'the assertion names the caller');
+        assert.ok(claims.exp - claims.iat <= 30, `a ttl of at most 30 s, got ${claims.exp - claims.iat}`);
+        assert.equal(seen.headers['x-api-key'], API_KEY);
+      } finally {
+        await client.close();
+      }
+    }, { signIn: true, env: { PETSTORE_TEST_KEY: API_KEY } });
   });
 
   test('plugins list shows the connector', async () => {
