@@ -156,6 +156,9 @@ describe('http connector', SUITE_BOUND, () => {
         assert.deepEqual(JSON.parse(seen().body), { name: 'Kit', tag: 'cat' });
         assert.match(seen().headers['content-type'], /^application\/json/);
 
+        const [listed, created] = service.requests.slice(-2);
+        assert.equal(created.clientPort, listed.clientPort, 'the second call reuses the kept-alive connection');
+
         // Hand-declared GET: path variable, the rest as query.
         result = await call(client, 'pets_get_pet', { id: 2, verbose: true });
         assert.deepEqual(result.structuredContent, { id: 2, name: 'Tom', tag: 'cat' });

@@ -175,7 +175,12 @@ IncomingResponse HttpClient::send(const OutgoingRequest& request,
     } catch (const Poco::Net::SSLException& e) {
       throw TransportError("TLS with " + base_.origin() + " failed: " + e.displayText());
     } catch (const Poco::Exception& e) {
-      if (reused && !responseStarted && attempt == 0) continue;
+      if (reused && !responseStarted && attempt == 0) {
+        // The other idle sessions are as old as this one: start afresh.
+        std::lock_guard lock(mutex_);
+        idle_.clear();
+        continue;
+      }
       throw TransportError("request to " + base_.origin() + " failed: " + e.displayText());
     } catch (const std::ios::failure& e) {
       throw TransportError("reading the reply from " + base_.origin() + " failed: " + e.what());

@@ -102,6 +102,9 @@ constexpr const char* kConfigSchema = R"({
 // An OpenAPI document on disk larger than this is refused.
 constexpr std::streamoff kMaxDocumentFileBytes = 64 * 1024 * 1024;
 
+// The longest identity assertion the server issues.
+constexpr int64_t kMaxAssertionTtlMs = 300'000;
+
 struct Assertion {
   std::string audience;
   std::string header;
@@ -167,6 +170,7 @@ class HttpConnector : public PrimitiveProvider {
     assertion_ = Assertion{a["audience"].get<std::string>(), a.value("header", std::string("Authorization")),
                            a.value("scheme", std::string("Bearer")),
                            a.contains("ttl") ? parseDuration(a["ttl"], "identity.assertion.ttl").count() : 60'000};
+    if (assertion_->ttlMs > kMaxAssertionTtlMs) throw ConfigError("identity.assertion.ttl: at most 5m");
     if (!isHeaderName(assertion_->header)) {
       throw ConfigError("identity.assertion.header: \"" + assertion_->header + "\" is not a valid header name");
     }

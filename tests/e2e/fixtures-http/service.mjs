@@ -40,6 +40,8 @@ export async function startService() {
         })),
         headers: req.headers,
         body,
+        // Which connection carried it, to see keep-alive connections reused.
+        clientPort: req.socket.remotePort,
       });
       route(req, res, url, body);
     });
