@@ -58,11 +58,11 @@ void deliverBody(const std::string& body, const std::optional<Json>& related, co
   }
 }
 
-SseParser eventParser(const Transport::Handlers& handlers, const std::optional<Json>& related) {
-  return SseParser(kMaxMessageBytes, [&handlers, related](const SseEvent& e) {
+SseParser eventParser(const Transport::Handlers& handlers) {
+  return SseParser(kMaxMessageBytes, [&handlers](const SseEvent& e) {
     if (e.event != "message" || e.data.empty()) return;
     std::string reason;
-    if (auto m = parseMessage(e.data, reason)) handlers.inbound(*m, related);
+    if (auto m = parseMessage(e.data, reason)) handlers.inbound(*m, std::nullopt);
     else handlers.log(sdk::LogLevel::Warning, "ignored an event of the upstream: " + reason);
   });
 }
@@ -145,18 +145,19 @@ void ReaderThreads::joinAll() {
 
 // --- Streamable HTTP ---
 
-void StreamableHttpTransport::setProtocolVersion(const std::string& version) {
+void StreamableHttpTransport::setProtocolVersion(const std::string& version, bool stateless) {
   std::lock_guard lock(mutex_);
   protocolVersion_ = version;
+  stateless_ = stateless;
   if (!stateless_ && !getThread_.joinable()) getThread_ = std::thread([this] { listenOnGetStream(); });
 }
 
 void StreamableHttpTransport::send(const Json& message, const Headers& extra) {
   if (closing_) throw UpstreamError("the connection is closing");
   const bool isRequest = message.contains("method") && message.contains("id");
-  const bool isInitialize = isRequest && message["method"] == "initialize";
-  if (!isRequest || isInitialize) {
-    post(message, extra, isInitialize);
+  const bool handshake = isRequest && (message["method"] == "initialize" || message["method"] == "server/discover");
+  if (!isRequest || handshake) {
+    post(message, extra, handshake);
     return;
   }
   readers_.start([this, message, extra] {
@@ -168,7 +169,76 @@ void StreamableHttpTransport::send(const Json& message, const Headers& extra) {
   });
 }
 
-void StreamableHttpTransport::post(const Json& message, const Headers& extra, bool isInitialize) {
+void StreamableHttpTransport::track(const Json& id, HTTPClientSession* session) {
+  std::lock_guard lock(mutex_);
+  if (session != nullptr) active_[id.dump()] = session;
+  else active_.erase(id.dump());
+}
+
+bool StreamableHttpTransport::abortRequest(const Json& id) {
+  std::lock_guard lock(mutex_);
+  if (!stateless_) return false;
+  auto it = active_.find(id.dump());
+  if (it != active_.end()) it->second->abort();
+  return true;
+}
+
+bool StreamableHttpTransport::readReplyStream(std::istream& in, const std::optional<Json>& related,
+                                              std::string& lastEventId) {
+  bool answered = false;
+  SseParser parser(kMaxMessageBytes, [&](const SseEvent& e) {
+    if (!e.id.empty()) lastEventId = e.id;
+    if (e.event != "message" || e.data.empty()) return;
+    std::string reason;
+    auto m = parseMessage(e.data, reason);
+    if (!m) {
+      handlers_.log(sdk::LogLevel::Warning, "ignored an event of the upstream: " + reason);
+      return;
+    }
+    if (related && m->is_object() && !m->contains("method") && m->value("id", Json()) == *related) answered = true;
+    handlers_.inbound(*m, related);
+  });
+  readEvents(in, parser, closing_);
+  return answered;
+}
+
+// A 2025 session upstream may end a reply stream early (it polls); the rest
+// of the reply comes on a GET that names the last event seen.
+bool StreamableHttpTransport::resume(const Json& id, std::string& lastEventId) {
+  handlers_.released(id);
+  for (int attempt = 0; attempt < 1000 && !closing_ && !lastEventId.empty(); ++attempt) {
+    auto session = endpoint_.acquire(endpoint_.settings().requestTimeout);
+    session->setKeepAlive(false);
+    HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()), HTTPRequest::HTTP_1_1);
+    request.set("Accept", "text/event-stream");
+    request.set("Last-Event-ID", lastEventId);
+    {
+      std::lock_guard lock(mutex_);
+      request.set("Mcp-Session-Id", sessionId_);
+      request.set("MCP-Protocol-Version", protocolVersion_);
+    }
+    applyHeaders(request, endpoint_.settings().headers, {});
+    HTTPResponse response;
+    track(id, session.get());
+    try {
+      session->sendRequest(request);
+      std::istream& in = session->receiveResponse(response);
+      if (response.getStatus() != 200 || !isEventStream(response)) {
+        track(id, nullptr);
+        return false;
+      }
+      const bool answered = readReplyStream(in, id, lastEventId);
+      track(id, nullptr);
+      if (answered) return true;
+    } catch (const Poco::Exception&) {
+      track(id, nullptr);
+      return false;
+    }
+  }
+  return false;
+}
+
+void StreamableHttpTransport::post(const Json& message, const Headers& extra, bool handshake) {
   const bool isRequest = message.contains("method") && message.contains("id");
   const std::optional<Json> related = isRequest ? std::optional<Json>(message["id"]) : std::nullopt;
   const std::string body = message.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -176,24 +246,27 @@ void StreamableHttpTransport::post(const Json& message, const Headers& extra, bo
   HTTPRequest request(HTTPRequest::HTTP_POST, endpoint_.target(endpoint_.uri()), HTTPRequest::HTTP_1_1);
   request.setContentType("application/json");
   request.set("Accept", "application/json, text/event-stream");
+  bool stateless;
+  std::string sessionId;
   {
     std::lock_guard lock(mutex_);
+    stateless = stateless_;
+    sessionId = sessionId_;
     if (!sessionId_.empty()) request.set("Mcp-Session-Id", sessionId_);
     if (!protocolVersion_.empty()) request.set("MCP-Protocol-Version", protocolVersion_);
-  }
-  if (stateless_ && message.contains("method")) {
-    request.set("Mcp-Method", message["method"].get<std::string>());
-    const Json& params = message.value("params", Json::object());
-    const char* nameKey = message["method"] == "resources/read" ? "uri" : "name";
-    const std::string method = message["method"].get<std::string>();
-    if ((method == "tools/call" || method == "prompts/get" || method == "resources/read") && params.contains(nameKey)) {
-      request.set("Mcp-Name", params[nameKey].get<std::string>());
-    }
   }
   applyHeaders(request, endpoint_.settings().headers, extra);
   request.setContentLength(static_cast<std::streamsize>(body.size()));
   HTTPResponse response;
   std::istream* in = nullptr;
+  if (related) track(*related, session.get());
+  struct Untrack {
+    StreamableHttpTransport* self;
+    const std::optional<Json>& id;
+    ~Untrack() {
+      if (id) self->track(*id, nullptr);
+    }
+  } untrack{this, related};
   try {
     session->sendRequest(request) << body;
     in = &session->receiveResponse(response);
@@ -201,17 +274,18 @@ void StreamableHttpTransport::post(const Json& message, const Headers& extra, bo
     throw UpstreamError("cannot reach " + endpoint_.uri().toString() + ": " + e.displayText());
   }
   const int status = response.getStatus();
-  if (isInitialize && (status == 404 || status == 405)) {
-    throw NotStreamableHttp("the upstream answered initialize with HTTP " + std::to_string(status));
+  if (handshake && (status == 404 || status == 405)) {
+    throw NotStreamableHttp("the upstream answered " + message["method"].get<std::string>() + " with HTTP " +
+                            std::to_string(status));
   }
-  if (status == 404 && !isInitialize && !sessionId_.empty()) {
+  if (status == 404 && !handshake && !sessionId.empty()) {
     handlers_.lost("the upstream ended the session (HTTP 404)");
     throw UpstreamError("the upstream ended the session");
   }
   if (status >= 300 && status < 400) {
     throw UpstreamError("the upstream answered HTTP " + std::to_string(status) + " (redirects are not followed)");
   }
-  if (isInitialize && response.has("Mcp-Session-Id")) {
+  if (handshake && response.has("Mcp-Session-Id")) {
     std::lock_guard lock(mutex_);
     sessionId_ = response.get("Mcp-Session-Id");
   }
@@ -220,9 +294,13 @@ void StreamableHttpTransport::post(const Json& message, const Headers& extra, bo
       readCapped(*in, 64 * 1024);
       if (isRequest) throw UpstreamError("the upstream accepted the request without replying");
     } else if (isEventStream(response) && status < 300) {
-      SseParser parser = eventParser(handlers_, related);
-      readEvents(*in, parser, closing_);
-      if (isRequest) handlers_.requestFailed(*related, "the upstream's reply stream ended without a result");
+      std::string lastEventId;
+      bool answered = readReplyStream(*in, related, lastEventId);
+      if (isRequest && !answered && !closing_ && !stateless && !lastEventId.empty()) {
+        answered = resume(*related, lastEventId);
+      }
+      if (isRequest && !answered) handlers_.requestFailed(*related, "the upstream's reply stream ended without a result");
+      return;  // a stream is read to its end; the connection is not reused
     } else {
       const std::string text = readCapped(*in, status < 300 ? kMaxMessageBytes : 64 * 1024);
       if (status >= 300) {
@@ -268,7 +346,7 @@ void StreamableHttpTransport::listenOnGetStream() {
       session->sendRequest(request);
       std::istream& in = session->receiveResponse(response);
       if (response.getStatus() == 200 && isEventStream(response)) {
-        SseParser parser = eventParser(handlers_, std::nullopt);
+        SseParser parser = eventParser(handlers_);
         readEvents(in, parser, closing_);
       }
       std::lock_guard lock(getMutex_);
@@ -289,6 +367,10 @@ void StreamableHttpTransport::close() {
   {
     std::lock_guard lock(getMutex_);
     if (getSession_ != nullptr) getSession_->abort();
+  }
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, session] : active_) session->abort();  // long-lived reply streams
   }
   closed_.notify_all();
   if (getThread_.joinable()) getThread_.join();

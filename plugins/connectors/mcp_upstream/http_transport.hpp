@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -70,13 +71,17 @@ class StreamableHttpTransport : public Transport {
   void open(Handlers handlers) override { handlers_ = std::move(handlers); }
   void send(const Json& message, const Headers& extra) override;
   void close() override;
-  void setProtocolVersion(const std::string& version) override;
-  void setStateless(bool stateless) override { stateless_ = stateless; }
+  void setProtocolVersion(const std::string& version, bool stateless) override;
+  bool abortRequest(const Json& id) override;
   std::string describe() const override { return "Streamable HTTP endpoint " + endpoint_.uri().toString(); }
 
  private:
-  void post(const Json& message, const Headers& extra, bool isInitialize);
+  void post(const Json& message, const Headers& extra, bool handshake);
+  // Reads a reply stream; returns whether it carried the request's answer.
+  bool readReplyStream(std::istream& in, const std::optional<Json>& related, std::string& lastEventId);
+  bool resume(const Json& id, std::string& lastEventId);
   void listenOnGetStream();
+  void track(const Json& id, Poco::Net::HTTPClientSession* session);
 
   HttpEndpoint endpoint_;
   Handlers handlers_;
@@ -89,6 +94,7 @@ class StreamableHttpTransport : public Transport {
   Poco::Net::HTTPClientSession* getSession_ = nullptr;
   std::condition_variable closed_;
   std::thread getThread_;
+  std::map<std::string, Poco::Net::HTTPClientSession*> active_;  // request id -> its connection
   ReaderThreads readers_;
 };
 

@@ -36,6 +36,9 @@ class Transport {
     // The connection is gone (process exited, stream closed).
     std::function<void(const std::string& reason)> lost;
     std::function<void(sdk::LogLevel, const std::string&)> log;
+    // The upstream let go of a request's reply stream and will answer on a
+    // resumed one: the gateway may let go of its client too.
+    std::function<void(const Json& id)> released;
   };
 
   virtual ~Transport() = default;
@@ -45,10 +48,12 @@ class Transport {
   // Throws UpstreamError when it cannot be sent.
   virtual void send(const Json& message, const Headers& extra = {}) = 0;
   virtual void close() = 0;
-  // After initialize: the version for the MCP-Protocol-Version header.
-  virtual void setProtocolVersion(const std::string&) {}
-  // Whether a 2026-07-28 request needs its Mcp-Method/Mcp-Name headers.
-  virtual void setStateless(bool) {}
+  // After the handshake: the version for the MCP-Protocol-Version header;
+  // `stateless` (2026-07-28) means no session and no GET stream.
+  virtual void setProtocolVersion(const std::string&, bool /*stateless*/) {}
+  // Stops reading a request's reply where closing it is the cancellation
+  // signal (2026-07-28 over HTTP); false when the transport cannot.
+  virtual bool abortRequest(const Json& /*id*/) { return false; }
   virtual std::string describe() const = 0;
 };
 

@@ -1,8 +1,11 @@
 #include "upstream.hpp"
 
+#include <algorithm>
+
 #include <portcullis/sdk/content.hpp>
 
 #include "http_transport.hpp"
+#include "modern_headers.hpp"
 #include "stdio_transport.hpp"
 
 namespace portcullis::mcp_upstream {
@@ -13,6 +16,12 @@ using sdk::RpcError;
 namespace {
 
 constexpr const char* kLatestSessionVersion = "2025-11-25";
+constexpr const char* kModernVersion = "2026-07-28";
+constexpr const char* kTasksExtension = "io.modelcontextprotocol/tasks";
+constexpr const char* kLogLevelKey = "io.modelcontextprotocol/logLevel";
+constexpr const char* kSubscriptionIdKey = "io.modelcontextprotocol/subscriptionId";
+// Put in a call's inbox when the upstream let go of the reply stream.
+constexpr const char* kReleased = "portcullis/upstream-released";
 constexpr int kMaxListPages = 1000;
 
 bool knownSessionVersion(const std::string& v) {
@@ -63,11 +72,7 @@ Upstream::Upstream(std::string name, Settings settings, sdk::Host host)
       host_(host),
       names_(settings_),
       backoff_(settings_.restartInitial, settings_.restartMax),
-      breaker_(settings_.breakerFailures, settings_.breakerReset) {
-  if (settings_.protocol == "2026-07-28") {
-    throw std::invalid_argument("protocol: 2026-07-28 upstreams are not supported yet; use auto or a 2025 version");
-  }
-}
+      breaker_(settings_.breakerFailures, settings_.breakerReset) {}
 
 Upstream::~Upstream() {
   std::shared_ptr<Transport> transport;
@@ -104,94 +109,165 @@ void Upstream::connect() {
   {
     std::lock_guard lock(mutex_);
     generation = ++generation_;
+    listenId_ = nullptr;
   }
   Transport::Handlers handlers;
   handlers.inbound = [this, generation](const Json& m, const std::optional<Json>& related) {
     onInbound(m, related, generation);
   };
-  handlers.requestFailed = [this](const Json& id, const std::string& reason) {
+  handlers.requestFailed = [this, generation](const Json& id, const std::string& reason) {
+    if (endListen(id, generation)) return;
     Json failure{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", sdk::codes::kInternalError}, {"message", reason}}}};
     correlator_.route(failure, id);
   };
   handlers.lost = [this, generation](const std::string& reason) { markDown(reason, generation); };
   handlers.log = [this](LogLevel level, const std::string& text) { host_.log(level, text); };
+  handlers.released = [this](const Json& id) { correlator_.route(Json{{"jsonrpc", "2.0"}, {"method", kReleased}}, id); };
 
-  std::shared_ptr<Transport> transport = makeTransport(settings_.transport == TransportKind::Sse);
-  transport->open(handlers);
-  {
-    std::lock_guard lock(mutex_);
-    transport_ = transport;
-  }
-  Json initialized;
-  try {
-    initialized = handshake(*transport);
-  } catch (const NotStreamableHttp& e) {
-    if (settings_.transport != TransportKind::Auto) throw;
-    host_.log(LogLevel::Info, std::string(e.what()) + "; trying the HTTP+SSE transport");
-    transport->close();
-    transport = makeTransport(true);
+  auto attempt = [&](bool legacy) {
+    std::shared_ptr<Transport> transport = makeTransport(legacy);
     transport->open(handlers);
     {
       std::lock_guard lock(mutex_);
       transport_ = transport;
     }
-    initialized = handshake(*transport);
-  } catch (...) {
-    transport->close();
-    throw;
+    try {
+      return std::make_pair(transport, handshake(*transport, legacy));
+    } catch (...) {
+      transport->close();
+      throw;
+    }
+  };
+  std::shared_ptr<Transport> transport;
+  Agreement agreed;
+  try {
+    std::tie(transport, agreed) = attempt(settings_.transport == TransportKind::Sse);
+  } catch (const NotStreamableHttp& e) {
+    if (settings_.transport != TransportKind::Auto) throw;
+    host_.log(LogLevel::Info, std::string(e.what()) + "; trying the HTTP+SSE transport");
+    std::tie(transport, agreed) = attempt(true);
   }
   {
     std::lock_guard lock(mutex_);
-    capabilities_ = initialized.value("capabilities", Json::object());
-    protocolVersion_ = initialized["protocolVersion"].get<std::string>();
+    capabilities_ = agreed.capabilities;
+    protocolVersion_ = agreed.version;
+    modern_ = agreed.modern;
     connected_ = true;  // the lists below are the connector's own requests
   }
   try {
     const Lists fresh = fetchLists(0xF, Lists{});
     const uint32_t changed = publish(fresh);
-    host_.log(LogLevel::Info, "connected to " + transport->describe() + " (protocol " + protocolVersion_ + ", " +
-                                  std::to_string(mapped_.tools.size()) + " tools)");
+    host_.log(LogLevel::Info, "connected to " + transport->describe() + " (protocol " + agreed.version + ", " +
+                                  std::to_string(fresh.tools.size()) + " tools)");
     if (changed != 0) host_.listChanged(changed);
   } catch (...) {
     std::lock_guard lock(mutex_);
     connected_ = false;
     throw;
   }
+  if (agreed.modern) openListen();
 }
 
-Json Upstream::handshake(Transport& transport) {
-  const std::string version = settings_.protocol == "auto" ? kLatestSessionVersion : settings_.protocol;
-  const Json params{{"protocolVersion", version},
-                    {"capabilities", {{"sampling", Json::object()},
-                                      {"elicitation", {{"form", Json::object()}, {"url", Json::object()}}},
-                                      {"roots", {{"listChanged", true}}}}},
-                    {"clientInfo", {{"name", "portcullis-mcp-upstream"}, {"version", "1.0.0"}}}};
+Json Upstream::awaitReply(Transport& transport, const std::string& method, const Json& params, Millis wait) {
   const Json id = nextId_++;
   auto pending = correlator_.open(id);
   PendingGuard guard(correlator_, id, [](const Json&) {});
-  transport.send(request(id, "initialize", params));
-  const auto deadline = Clock::now() + settings_.connectTimeout + settings_.requestTimeout;
+  Headers headers;
+  if (method == "server/discover") headers = {{"MCP-Protocol-Version", kModernVersion}, {"Mcp-Method", method}};
+  transport.send(request(id, method, params), headers);
+  const auto deadline = Clock::now() + wait;
   for (;;) {
     auto next = pending->waitNext(std::chrono::milliseconds(100));
     if (next.kind == Pending::Next::Kind::Response) {
       guard.finished();
       if (next.message.contains("error")) {
-        throw UpstreamError("initialize failed: " + next.message["error"].value("message", std::string("error")));
+        const Json& e = next.message["error"];
+        throw RpcError(e.is_object() ? e.value("code", sdk::codes::kInternalError) : sdk::codes::kInternalError,
+                       method + " failed: " + (e.is_object() ? e.value("message", std::string("error")) : e.dump()),
+                       e.is_object() && e.contains("data") ? e["data"] : Json());
       }
-      const Json& result = next.message["result"];
-      const std::string agreed = result.value("protocolVersion", std::string());
-      if (!knownSessionVersion(agreed)) throw UpstreamError("the upstream answered with protocol version \"" + agreed + "\"");
+      return next.message["result"];
+    }
+    if (next.kind == Pending::Next::Kind::Failed) throw UpstreamError(next.reason);
+    if (next.kind == Pending::Next::Kind::Message) continue;  // nothing to relay during the handshake
+    if (Clock::now() > deadline) throw UpstreamError("no answer to " + method);
+  }
+}
+
+Upstream::Agreement Upstream::handshake(Transport& transport, bool legacy) {
+  // 2026-07-28 first (server/discover), unless the operator chose a 2025
+  // version or the legacy transport, which predates it.
+  const bool tryModern = !legacy && (settings_.protocol == "auto" || settings_.protocol == kModernVersion);
+  if (tryModern) {
+    try {
+      const Json result = awaitReply(transport, "server/discover", Json{{"_meta", modernMeta(nullptr)}},
+                                     settings_.connectTimeout);
+      const Json versions = result.value("supportedVersions", Json::array());
+      if (!versions.is_array() || std::find(versions.begin(), versions.end(), Json(kModernVersion)) == versions.end()) {
+        throw UpstreamError("the upstream does not offer protocol " + std::string(kModernVersion));
+      }
       if (result.contains("capabilities") && !result["capabilities"].is_object()) {
         throw UpstreamError("the upstream's capabilities are not an object");
       }
-      transport.send(Json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
-      transport.setProtocolVersion(agreed);
-      return result;
+      transport.setProtocolVersion(kModernVersion, true);
+      return Agreement{result.value("capabilities", Json::object()), kModernVersion, true};
+    } catch (const NotStreamableHttp&) {
+      throw;
+    } catch (const std::exception& e) {
+      if (settings_.protocol == kModernVersion) throw UpstreamError(e.what());
+      host_.log(LogLevel::Debug, std::string("server/discover: ") + e.what() + "; trying initialize");
     }
-    if (next.kind == Pending::Next::Kind::Failed) throw UpstreamError(next.reason);
-    if (next.kind == Pending::Next::Kind::Message) continue;  // nothing to relay before initialize
-    if (Clock::now() > deadline) throw UpstreamError("no answer to initialize");
   }
+  const std::string version = settings_.protocol == "auto" ? kLatestSessionVersion : settings_.protocol;
+  const Json params{{"protocolVersion", legacy ? std::string("2024-11-05") : version},
+                    {"capabilities", {{"sampling", Json::object()},
+                                      {"elicitation", {{"form", Json::object()}, {"url", Json::object()}}},
+                                      {"roots", {{"listChanged", true}}}}},
+                    {"clientInfo", {{"name", "portcullis-mcp-upstream"}, {"version", "1.0.0"}}}};
+  Json result;
+  try {
+    result = awaitReply(transport, "initialize", params, settings_.connectTimeout + settings_.requestTimeout);
+  } catch (const RpcError& e) {
+    throw UpstreamError(e.what());
+  }
+  const std::string agreed = result.value("protocolVersion", std::string());
+  if (!knownSessionVersion(agreed)) throw UpstreamError("the upstream answered with protocol version \"" + agreed + "\"");
+  if (result.contains("capabilities") && !result["capabilities"].is_object()) {
+    throw UpstreamError("the upstream's capabilities are not an object");
+  }
+  transport.send(Json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
+  transport.setProtocolVersion(agreed, false);
+  return Agreement{result.value("capabilities", Json::object()), agreed, false};
+}
+
+Json Upstream::modernMeta(sdk::Call* call) const {
+  Json capabilities = Json::object();
+  Json clientInfo{{"name", "portcullis-mcp-upstream"}, {"version", "1.0.0"}};
+  Json meta = Json::object();
+  if (call != nullptr) {
+    const Json info = call->info();
+    if (info.is_object()) {
+      capabilities = info.value("clientCapabilities", Json::object());
+      // Tasks stay the gateway's business: the upstream must answer inline.
+      if (capabilities.contains("extensions") && capabilities["extensions"].is_object()) {
+        capabilities["extensions"].erase(kTasksExtension);
+        if (capabilities["extensions"].empty()) capabilities.erase("extensions");
+      }
+      if (info.contains("clientInfo") && info["clientInfo"].is_object() && !info["clientInfo"].empty()) {
+        clientInfo = info["clientInfo"];
+      }
+      const Json clientMeta = call->params().value("_meta", Json::object());
+      if (clientMeta.is_object() && clientMeta.contains(kLogLevelKey)) {
+        meta[kLogLevelKey] = clientMeta[kLogLevelKey];
+      } else if (info.value("protocolVersion", std::string()) != kModernVersion) {
+        meta[kLogLevelKey] = "debug";  // a session client's level is applied by the gateway
+      }
+    }
+  }
+  meta["io.modelcontextprotocol/protocolVersion"] = kModernVersion;
+  meta["io.modelcontextprotocol/clientCapabilities"] = capabilities;
+  meta["io.modelcontextprotocol/clientInfo"] = clientInfo;
+  return meta;
 }
 
 Json Upstream::fetchAll(const std::string& method, const std::string& key) {
@@ -277,8 +353,17 @@ void Upstream::markDown(const std::string& reason, uint64_t generation) {
 void Upstream::supervise() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    if (connected_ && relisten_) {
+      relisten_ = false;
+      // A short pause, so an upstream that drops the stream at once is not hammered.
+      if (wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; })) break;
+      lock.unlock();
+      openListen();
+      lock.lock();
+      continue;
+    }
     if (connected_ && refresh_ == 0) {
-      wake_.wait(lock, [&] { return stopping_ || !connected_ || refresh_ != 0; });
+      wake_.wait(lock, [&] { return stopping_ || !connected_ || refresh_ != 0 || relisten_; });
       continue;
     }
     if (connected_) {
@@ -340,6 +425,7 @@ void Upstream::onInbound(const Json& message, const std::optional<Json>& related
     std::lock_guard lock(mutex_);
     if (generation != generation_) return;  // from a connection already replaced
   }
+  if (isListenTraffic(message, generation)) return;
   if (message.is_object() && message.value("method", Json()) == "ping" && message.contains("id")) {
     sendQuietly(Json{{"jsonrpc", "2.0"}, {"id", message["id"]}, {"result", Json::object()}});
     return;
@@ -384,22 +470,34 @@ void Upstream::onInbound(const Json& message, const std::optional<Json>& related
 
 Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call) {
   std::shared_ptr<Transport> transport;
+  bool modern;
+  Json inputSchema;
   {
     std::lock_guard lock(mutex_);
     if (!connected_ || !transport_) throw UpstreamError(downReason_);
     transport = transport_;
+    modern = modern_;
+    if (modern && method == "tools/call") inputSchema = schemaOf(params.value("name", std::string()));
   }
   const Json id = nextId_++;
   if (call != nullptr && call->params().contains("_meta") && call->params()["_meta"].contains("progressToken")) {
     params["_meta"]["progressToken"] = Correlator::progressTokenFor(id);
   }
+  Headers headers = call != nullptr ? callHeaders(*call) : Headers{};
+  if (modern) {
+    const Json meta = modernMeta(call);
+    for (const auto& [k, v] : meta.items()) params["_meta"][k] = v;
+    for (auto& [k, v] : modernHeaders(method, params, inputSchema)) headers[k] = v;
+  }
   auto pending = correlator_.open(id);
-  PendingGuard guard(correlator_, id, [this](const Json& unfinished) {
+  PendingGuard guard(correlator_, id, [this, transport](const Json& unfinished) {
+    // Closing a 2026-07-28 reply stream is its cancellation; otherwise say so.
+    if (transport->abortRequest(unfinished)) return;
     sendQuietly(Json{{"jsonrpc", "2.0"},
                      {"method", "notifications/cancelled"},
                      {"params", {{"requestId", unfinished}, {"reason", "cancelled by the gateway's client"}}}});
   });
-  transport->send(request(id, method, params), call != nullptr ? callHeaders(*call) : Headers{});
+  transport->send(request(id, method, params), headers);
   auto deadline = Clock::now() + settings_.requestTimeout;
   for (;;) {
     auto next = pending->waitNext(std::chrono::milliseconds(100));
@@ -436,6 +534,10 @@ void Upstream::handleCallMessage(const Json& message, sdk::Call* call) {
   const Json params = message.contains("params") && message["params"].is_object() ? message["params"] : Json::object();
   if (!message.contains("id")) {
     if (call == nullptr) return;
+    if (method == kReleased) {
+      call->releaseStream();
+      return;
+    }
     if (method == "notifications/progress" && params.contains("progress") && params["progress"].is_number()) {
       std::optional<double> total;
       if (params.contains("total") && params["total"].is_number()) total = params["total"].get<double>();
@@ -463,12 +565,20 @@ void Upstream::handleCallMessage(const Json& message, sdk::Call* call) {
   sendQuietly(reply);
 }
 
-Json Upstream::upstreamParams(const Json& params, sdk::Call&) const {
+Json Upstream::upstreamParams(const Json& params) const {
   Json out = params.is_object() ? params : Json::object();
-  // A 2025 session upstream knows nothing of the gateway client's protocol
-  // metadata or multi round-trip fields.
-  out.erase("inputResponses");
-  out.erase("requestState");
+  bool modern;
+  {
+    std::lock_guard lock(mutex_);
+    modern = modern_;
+  }
+  // A 2025 session upstream knows nothing of multi round-trip fields; a
+  // 2026-07-28 one gets the retry's inputResponses and requestState as sent.
+  // The protocol metadata is the connector's own either way.
+  if (!modern) {
+    out.erase("inputResponses");
+    out.erase("requestState");
+  }
   if (out.contains("_meta") && out["_meta"].is_object()) {
     Json meta = Json::object();
     for (const auto& [k, v] : out["_meta"].items()) {
@@ -485,6 +595,98 @@ Headers Upstream::callHeaders(sdk::Call& call) const {
   const auto& id = *settings_.identity;
   const std::string jwt = call.identityAssertion(id.audience, id.ttl.count());
   return {{id.header, id.scheme.empty() ? jwt : id.scheme + " " + jwt}};
+}
+
+Json Upstream::schemaOf(const std::string& upstreamTool) const {
+  for (const auto& t : raw_.tools) {
+    if (t.is_object() && t.value("name", Json()) == upstreamTool) return t.value("inputSchema", Json());
+  }
+  return Json();
+}
+
+void Upstream::openListen() {
+  std::shared_ptr<Transport> transport;
+  Json filter = Json::object();
+  Json id;
+  {
+    std::lock_guard lock(mutex_);
+    if (!connected_ || !modern_ || !listenId_.is_null()) return;
+    auto wants = [&](const char* capability) {
+      return capabilities_.contains(capability) && capabilities_[capability].is_object() &&
+             capabilities_[capability].value("listChanged", false);
+    };
+    if (wants("tools")) filter["toolsListChanged"] = true;
+    if (wants("prompts")) filter["promptsListChanged"] = true;
+    if (wants("resources")) filter["resourcesListChanged"] = true;
+    if (!subscriptions_.empty()) filter["resourceSubscriptions"] = subscriptions_;
+    if (filter.empty()) return;
+    transport = transport_;
+    id = nextId_++;
+    listenId_ = id;
+  }
+  try {
+    transport->send(request(id, "subscriptions/listen", Json{{"notifications", filter}, {"_meta", modernMeta(nullptr)}}),
+                    Headers{{"Mcp-Method", "subscriptions/listen"}});
+  } catch (const std::exception& e) {
+    host_.log(LogLevel::Warning, std::string("subscriptions/listen failed: ") + e.what());
+    std::lock_guard lock(mutex_);
+    if (listenId_ == id) listenId_ = nullptr;
+  }
+}
+
+void Upstream::closeListen() {
+  std::shared_ptr<Transport> transport;
+  Json id;
+  {
+    std::lock_guard lock(mutex_);
+    id = listenId_;
+    listenId_ = nullptr;
+    transport = transport_;
+  }
+  if (id.is_null() || !transport) return;
+  if (!transport->abortRequest(id)) {
+    sendQuietly(Json{{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", {{"requestId", id}}}});
+  }
+}
+
+bool Upstream::endListen(const Json& id, uint64_t generation) {
+  {
+    std::lock_guard lock(mutex_);
+    if (generation != generation_ || listenId_.is_null() || id != listenId_) return false;
+    listenId_ = nullptr;
+    relisten_ = true;  // the supervisor opens a new one shortly
+  }
+  wake_.notify_all();
+  return true;
+}
+
+bool Upstream::isListenTraffic(const Json& message, uint64_t generation) {
+  if (!message.is_object()) return false;
+  if (message.contains("method")) {
+    const Json params = message.value("params", Json::object());
+    if (!params.is_object() || !params.contains("_meta") || !params["_meta"].is_object()) return false;
+    const Json subscription = params["_meta"].value(kSubscriptionIdKey, Json());
+    std::lock_guard lock(mutex_);
+    if (subscription.is_null() || subscription != listenId_) return false;
+    // The acknowledgment and the notifications of our own subscription: handled
+    // below as the connector's (they carry no id, so never reach a call).
+    return message.value("method", std::string()) == "notifications/subscriptions/acknowledged";
+  }
+  // The upstream ended the subscription gracefully.
+  return message.contains("id") && endListen(message["id"], generation);
+}
+
+std::optional<Json> Upstream::subscribe(bool add, const std::string& uri) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!modern_) return std::nullopt;  // a session upstream takes resources/subscribe itself
+    if (add) subscriptions_.insert(uri);
+    else subscriptions_.erase(uri);
+  }
+  // 2026-07-28 has no resources/subscribe: the listen stream names the URIs.
+  closeListen();
+  openListen();
+  return Json::object();
 }
 
 Json Upstream::list(uint32_t which) {
@@ -525,7 +727,10 @@ Json Upstream::forward(const std::string& method, Json params, sdk::Call& call) 
 }
 
 Json Upstream::invoke(const std::string& method, const Json& params, sdk::Call& call) {
-  Json out = upstreamParams(params, call);
+  Json out = upstreamParams(params);
+  if (method == "resources/subscribe" || method == "resources/unsubscribe") {
+    if (auto handled = subscribe(method == "resources/subscribe", params.value("uri", std::string()))) return *handled;
+  }
   if (method == "tools/call") {
     const std::string external = params.value("name", std::string());
     std::string upstreamName;

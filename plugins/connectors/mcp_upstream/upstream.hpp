@@ -10,6 +10,8 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include <portcullis/sdk/call.hpp>
@@ -40,9 +42,24 @@ class Upstream {
     Json tools = Json::array(), resources = Json::array(), templates = Json::array(), prompts = Json::array();
   };
 
+  struct Agreement {
+    Json capabilities;
+    std::string version;
+    bool modern = false;  // 2026-07-28: stateless, per-request _meta
+  };
+
   std::unique_ptr<Transport> makeTransport(bool legacy) const;
   void connect();
-  Json handshake(Transport& transport);
+  Agreement handshake(Transport& transport, bool legacy);
+  Json awaitReply(Transport& transport, const std::string& method, const Json& params, Millis wait);
+  Json modernMeta(sdk::Call* call) const;
+  Json schemaOf(const std::string& upstreamTool) const;
+  // The 2026-07-28 subscriptions/listen stream (list changes, resource updates).
+  void openListen();
+  void closeListen();
+  bool endListen(const Json& id, uint64_t generation);
+  bool isListenTraffic(const Json& message, uint64_t generation);
+  std::optional<Json> subscribe(bool add, const std::string& uri);
   Lists fetchLists(uint32_t which, const Lists& previous);
   Json fetchAll(const std::string& method, const std::string& key);
   uint32_t publish(const Lists& lists);
@@ -55,7 +72,7 @@ class Upstream {
   // request it serves (nullptr for the connector's own requests).
   Json exchange(const std::string& method, Json params, sdk::Call* call);
   void handleCallMessage(const Json& message, sdk::Call* call);
-  Json upstreamParams(const Json& params, sdk::Call& call) const;
+  Json upstreamParams(const Json& params) const;
   Headers callHeaders(sdk::Call& call) const;
   Json forward(const std::string& method, Json params, sdk::Call& call);
 
@@ -75,6 +92,10 @@ class Upstream {
   uint32_t refresh_ = 0;  // lists the upstream said changed
   Json capabilities_ = Json::object();
   std::string protocolVersion_;
+  bool modern_ = false;
+  Json listenId_;  // null when no subscriptions/listen stream is open
+  bool relisten_ = false;
+  std::set<std::string> subscriptions_;
   NameMap names_;
   Lists raw_;
   Lists mapped_;
