@@ -140,18 +140,21 @@ int plugins(const Parsed& p) {
     for (const auto& decl : config.plugins) reports.push_back(host.inspect(decl, config));
     size_t nameWidth = 4;
     size_t libraryWidth = 7;
+    size_t healthWidth = 6;
     for (const auto& r : reports) {
       nameWidth = std::max(nameWidth, r.name.size());
       libraryWidth = std::max(libraryWidth, r.library.size());
+      healthWidth = std::max(healthWidth, r.health.size());
     }
     std::cout << std::left << std::setw(static_cast<int>(nameWidth) + 2) << "NAME" << std::setw(12) << "KIND"
               << std::setw(static_cast<int>(libraryWidth) + 2) << "LIBRARY" << std::setw(5) << "ABI"
-              << "STATE\n";
+              << std::setw(static_cast<int>(healthWidth) + 2) << "HEALTH" << "STATE\n";
     bool failed = false;
     for (const auto& r : reports) {
       std::cout << std::left << std::setw(static_cast<int>(nameWidth) + 2) << r.name << std::setw(12) << r.kind
                 << std::setw(static_cast<int>(libraryWidth) + 2) << r.library << std::setw(5)
-                << (r.abiVersion.empty() ? "-" : r.abiVersion) << r.state << "\n";
+                << (r.abiVersion.empty() ? "-" : r.abiVersion) << std::setw(static_cast<int>(healthWidth) + 2)
+                << (r.health.empty() ? "-" : r.health) << r.state << "\n";
       failed = failed || r.state != "ok";
     }
     if (reports.empty()) std::cout << "(no plugins declared)\n";

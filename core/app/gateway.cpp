@@ -135,11 +135,7 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
       transport::McpEndpointOptions{config_.streams.retry, config_.streams.history}, bearerGate_.get());
   legacyEndpoint_ =
       std::make_unique<transport::LegacySseEndpoint>(*dispatcher_, *sessions_, *hub_, *guards_, bearerGate_.get());
-  healthEndpoint_ = std::make_unique<transport::HealthEndpoint>([this] {
-    return std::string(R"({"status":"ready","plugins":)") + std::to_string(providers_.size()) +
-           R"(,"sessions":)" + std::to_string(sessions_->size()) + R"(,"streams":)" +
-           std::to_string(hub_->size()) + "}";
-  });
+  healthEndpoint_ = std::make_unique<transport::HealthEndpoint>([this] { return readiness(); });
   notFound_ = std::make_unique<transport::NotFoundEndpoint>();
   router_ = std::make_unique<transport::Router>();
   router_->add(config_.server.mcpPath, mcpEndpoint_.get());
@@ -244,6 +240,21 @@ std::string Gateway::baseUrl() const {
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   const bool tls = !config_.server.tlsCert.empty();
   return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(port());
+}
+
+std::string Gateway::readiness() const {
+  namespace json = common::json;
+  json::ObjectPtr body = json::makeObject();
+  body->set("status", std::string("ready"));
+  body->set("plugins", static_cast<int64_t>(providers_.size()));
+  body->set("sessions", static_cast<int64_t>(sessions_->size()));
+  body->set("streams", static_cast<int64_t>(hub_->size()));
+  json::ObjectPtr health = json::makeObject();
+  for (const auto& provider : providers_) {
+    if (auto report = provider->health()) health->set(provider->name(), report);
+  }
+  if (health->size() > 0) body->set("health", health);
+  return json::stringify(body);
 }
 
 std::string Gateway::mcpUrl() const { return baseUrl() + config_.server.mcpPath; }

@@ -77,6 +77,9 @@ class Gateway {
   audit::AuditLog* audit() { return audit_.get(); }  // null without a database or with audit.enabled false
 
  private:
+  // The /readyz body: counts, and the health each plugin reports (an
+  // upstream that is down does not make the gateway unready).
+  std::string readiness() const;
   void sweepSessions();
 
   config::Config config_;

@@ -82,6 +82,9 @@ class PrimitiveProvider {
   // resources/subscribe, resources/unsubscribe or an extension method.
   virtual Outcome invoke(const std::string& method, const json::ObjectPtr& params,
                          CallContext& context) = 0;
+  // How the provider's backend is doing ({"status": "up" | "degraded" |
+  // "down", "detail"?}), or null when it reports nothing.
+  virtual json::ObjectPtr health() { return nullptr; }
 };
 
 // Signs identity assertions; implemented by the app over the authorization

@@ -199,7 +199,7 @@ void PluginHost::checkConfig(const config::PluginDecl& decl, const config::Confi
 }
 
 PluginReport PluginHost::inspect(const config::PluginDecl& decl, const config::Config& config) {
-  PluginReport report{decl.name, decl.kind, decl.library, "", "", "ok", {}};
+  PluginReport report{decl.name, decl.kind, decl.library, "", "", "ok", "", {}};
   try {
     std::string resolved;
     auto library = open(decl, resolved);
@@ -208,6 +208,20 @@ PluginReport PluginHost::inspect(const config::PluginDecl& decl, const config::C
     report.abiVersion = std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor);
     report.pluginVersion = d->version != nullptr ? d->version : "";
     checkConfig(decl, config, *library);
+    // A connector is only as good as its upstream: start one to ask.
+    if (decl.kind == "connector") {
+      std::string reason;
+      auto provider = PrimitivesAdapter::create(decl.name, library, d, json::stringify(decl.config), nullptr,
+                                                nullptr, reason);
+      if (!provider) {
+        report.state = "error: failed to start: " + reason;
+        return report;
+      }
+      if (auto health = provider->health()) {
+        report.health = json::getString(health, "status").value_or("down");
+        if (auto detail = json::getString(health, "detail"); detail && !detail->empty()) report.health += ": " + *detail;
+      }
+    }
   } catch (const common::ConfigError& e) {
     std::string reasons;
     for (auto issue : e.issues()) {

@@ -28,6 +28,7 @@ struct PluginReport {
   std::string abiVersion;
   std::string pluginVersion;
   std::string state;  // "ok" or "error: <reason>"
+  std::string health;  // connectors: "up", "degraded: <detail>" or "down: <detail>"; others empty
   std::vector<common::ConfigIssue> issues;  // what is wrong, located in the YAML
 };
 

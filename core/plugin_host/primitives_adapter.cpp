@@ -1,5 +1,8 @@
 #include "core/plugin_host/primitives_adapter.hpp"
 
+#include <cstddef>
+#include <set>
+
 #include "core/common/json.hpp"
 #include "core/common/log.hpp"
 #include "core/jsonrpc/message.hpp"
@@ -48,6 +51,33 @@ json::ArrayPtr PrimitivesAdapter::list(mcp::ListKind kind) {
   json::ArrayPtr array = json::asArray(json::parse(out));
   if (!array) throw std::runtime_error("list did not return a JSON array");
   return array;
+}
+
+json::ObjectPtr PrimitivesAdapter::health() {
+  const pc_primitives* table = descriptor()->primitives;
+  if (table->size < offsetof(pc_primitives, health) + sizeof(table->health) || table->health == nullptr) {
+    return nullptr;
+  }
+  std::string out;
+  pc_buffer buffer = bufferFor(out);
+  try {
+    table->health(instance(), &buffer);
+  } catch (...) {
+    out = R"({"status":"down","detail":"an exception escaped the plugin's health function"})";
+  }
+  if (out.empty()) return nullptr;
+  json::ObjectPtr report;
+  try {
+    report = json::asObject(json::parse(out));
+  } catch (const std::exception&) {
+  }
+  static const std::set<std::string> kStatuses{"up", "degraded", "down"};
+  if (!report || !kStatuses.count(json::getString(report, "status").value_or(""))) {
+    report = json::makeObject();
+    report->set("status", std::string("down"));
+    report->set("detail", std::string("the plugin's health report is not an object with status up, degraded or down"));
+  }
+  return report;
 }
 
 Outcome PrimitivesAdapter::invoke(const std::string& method, const json::ObjectPtr& params, CallContext& context) {

@@ -23,6 +23,10 @@ class PrimitivesAdapter : public mcp::PrimitiveProvider, public HostedPlugin {
   mcp::Outcome invoke(const std::string& method, const mcp::json::ObjectPtr& params,
                       mcp::CallContext& context) override;
 
+  // The plugin's own report, checked to be an object with a known status;
+  // a malformed report reads as down.
+  mcp::json::ObjectPtr health() override;
+
   void listChanged(uint32_t lists) override;
   void resourceUpdated(const std::string& uri) override;
 

@@ -528,15 +528,16 @@ describe('portcullis plugins list', SUITE_BOUND, () => {
     const r = await runCli(['plugins', 'list', '--config', 'config/examples/open.yaml']);
     assert.equal(r.code, 0, r.stderr);
     const [header, ...rows] = r.stdout.trimEnd().split('\n');
-    assert.match(header, /^NAME\s+KIND\s+LIBRARY\s+ABI\s+STATE$/);
+    assert.match(header, /^NAME\s+KIND\s+LIBRARY\s+ABI\s+HEALTH\s+STATE$/);
     const table = rows.map((row) => row.trim().split(/\s+/));
     assert.equal(table.length, 2, r.stdout);
     const byName = Object.fromEntries(table.map((cols) => [cols[0], cols]));
     for (const name of ['demo', 'conformance']) {
       const cols = byName[name];
       assert.ok(cols, `${name} is listed:\n${r.stdout}`);
-      assert.equal(cols.length, 5, `NAME KIND LIBRARY ABI STATE for ${name}: ${cols}`);
-      const [, kind, library, abi, state] = cols;
+      assert.equal(cols.length, 6, `NAME KIND LIBRARY ABI HEALTH STATE for ${name}: ${cols}`);
+      const [, kind, library, abi, health, state] = cols;
+      assert.equal(health, '-', 'primitives plugins report no health');
       assert.equal(kind, 'primitives');
       assert.ok(path.isAbsolute(library) && library.endsWith(`${name}.so`), `resolved library path for ${name}: ${library}`);
       assert.equal(abi, '1.1');
@@ -556,8 +557,8 @@ describe('portcullis plugins list', SUITE_BOUND, () => {
     ]);
     const r = await runCli(['plugins', 'list', '--config', file]);
     assert.equal(r.code, EX_CONFIG, r.stdout + r.stderr);
-    assert.match(r.stdout, /^demo\s+primitives\s+\S+demo\.so\s+1\.1\s+ok$/m);
-    assert.match(r.stdout, /^ghost\s+primitives\s+no_such_plugin\s+-\s+error: .*not found/m);
+    assert.match(r.stdout, /^demo\s+primitives\s+\S+demo\.so\s+1\.1\s+-\s+ok$/m);
+    assert.match(r.stdout, /^ghost\s+primitives\s+no_such_plugin\s+-\s+-\s+error: .*not found/m);
   });
 
   test("a plugin whose config is wrong is listed with the reason and exits 78", async () => {
@@ -571,17 +572,17 @@ describe('portcullis plugins list', SUITE_BOUND, () => {
     ]);
     const r = await runCli(['plugins', 'list', '--config', file]);
     assert.equal(r.code, EX_CONFIG, r.stdout + r.stderr);
-    assert.match(r.stdout, /^demo\s+primitives\s+\S+demo\.so\s+1\.1\s+error: plugins\[0\]\.config\.colour: plugin "demo": unknown key$/m);
+    assert.match(r.stdout, /^demo\s+primitives\s+\S+demo\.so\s+1\.1\s+-\s+error: plugins\[0\]\.config\.colour: plugin "demo": unknown key$/m);
   });
 
   test('the default configuration lists the builtin identity plugin and demo', async () => {
     const r = await runCli(['plugins', 'list', '--config', 'config/portcullis.yaml']);
     assert.equal(r.code, 0, r.stderr);
     const [header, ...rows] = r.stdout.trimEnd().split('\n');
-    assert.match(header, /^NAME\s+KIND\s+LIBRARY\s+ABI\s+STATE$/);
+    assert.match(header, /^NAME\s+KIND\s+LIBRARY\s+ABI\s+HEALTH\s+STATE$/);
     assert.equal(rows.length, 2, r.stdout);
-    assert.match(rows[0], /^builtin\s+identity\s+\/\S+\/builtin\.so\s+1\.1\s+ok$/);
-    assert.match(rows[1], /^demo\s+primitives\s+\/\S+\/demo\.so\s+1\.1\s+ok$/);
+    assert.match(rows[0], /^builtin\s+identity\s+\/\S+\/builtin\.so\s+1\.1\s+-\s+ok$/);
+    assert.match(rows[1], /^demo\s+primitives\s+\/\S+\/demo\.so\s+1\.1\s+-\s+ok$/);
   });
 
   test('without --config it uses config/portcullis.yaml from the working directory', async () => {
@@ -589,7 +590,7 @@ describe('portcullis plugins list', SUITE_BOUND, () => {
     assert.equal(r.code, 0, r.stderr);
     const explicit = await runCli(['plugins', 'list', '--config', 'config/portcullis.yaml'], { cwd: ROOT });
     assert.equal(r.stdout, explicit.stdout);
-    assert.match(r.stdout, /^builtin\s+identity\s+\S+\s+1\.1\s+ok$/m);
+    assert.match(r.stdout, /^builtin\s+identity\s+\S+\s+1\.1\s+-\s+ok$/m);
     assert.match(r.stdout, /^demo\s+primitives\s+\S+\s+1\.1\s+ok$/m);
     assert.doesNotMatch(r.stdout, /^conformance/m);
   });

@@ -115,8 +115,8 @@ TEST_P(CheckFailure, PluginsListShowsTheReasonAndExits78) {
   EXPECT_EQ(r.exitCode, kExitConfig) << r.describe();
   const auto lines = linesOf(r.out);
   ASSERT_GE(lines.size(), 3u) << r.describe();
-  EXPECT_TRUE(std::regex_search(lines[0], std::regex(R"(^NAME +KIND +LIBRARY +ABI +STATE$)"))) << lines[0];
-  EXPECT_TRUE(std::regex_search(lines[1], std::regex(R"(^demo +primitives +\S+demo\.so +[0-9]+\.[0-9]+ +ok$)")))
+  EXPECT_TRUE(std::regex_search(lines[0], std::regex(R"(^NAME +KIND +LIBRARY +ABI +HEALTH +STATE$)"))) << lines[0];
+  EXPECT_TRUE(std::regex_search(lines[1], std::regex(R"(^demo +primitives +\S+demo\.so +[0-9]+\.[0-9]+ +- +ok$)")))
       << lines[1];
   EXPECT_TRUE(std::regex_search(lines[2], std::regex("^" + c.pluginName() + " +" + c.kind + " ")))
       << lines[2];
@@ -205,8 +205,8 @@ TEST_F(CliFixtures, PluginsListShowsTheTable) {
   EXPECT_EQ(r.exitCode, 0) << r.describe();
   const auto lines = linesOf(r.out);
   ASSERT_EQ(lines.size(), 4u) << r.describe();
-  EXPECT_TRUE(std::regex_search(lines[0], std::regex(R"(^NAME +KIND +LIBRARY +ABI +STATE$)"))) << lines[0];
-  const std::string abi = R"( +[0-9]+\.[0-9]+ +ok$)";
+  EXPECT_TRUE(std::regex_search(lines[0], std::regex(R"(^NAME +KIND +LIBRARY +ABI +HEALTH +STATE$)"))) << lines[0];
+  const std::string abi = R"( +[0-9]+\.[0-9]+ +- +ok$)";
   EXPECT_TRUE(std::regex_search(lines[1], std::regex("^demo +primitives +" + escapeRegex(pluginPath("demo")) + abi)))
       << lines[1];
   EXPECT_TRUE(std::regex_search(
@@ -215,6 +215,19 @@ TEST_F(CliFixtures, PluginsListShowsTheTable) {
   EXPECT_TRUE(std::regex_search(
       lines[3], std::regex("^connector +connector +" + escapeRegex(pluginPath("sdk_connector")) + abi)))
       << lines[3];
+}
+
+TEST_F(CliFixtures, PluginsListShowsWhatAConnectorReportsAboutItsBackend) {
+  const std::string file =
+      dir_.write("health.yaml", "plugins:\n  - {name: conn, kind: connector, library: " + pluginPath("sdk_connector") +
+                                    ", config: {health: {status: down, detail: connection refused}}}\n");
+  const ChildResult r = portcullis({"plugins", "list", "--config", file});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exitCode, 0) << r.describe();
+  const auto lines = linesOf(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.describe();
+  EXPECT_TRUE(std::regex_search(lines[1], std::regex(R"(^conn +connector +\S+ +[0-9]+\.[0-9]+ +down: connection refused +ok$)")))
+      << lines[1];
 }
 
 TEST_F(CliFixtures, PluginsListExits78WhenOnePluginFails) {
@@ -227,7 +240,7 @@ TEST_F(CliFixtures, PluginsListExits78WhenOnePluginFails) {
   EXPECT_THAT(lines[1], HasSubstr("unknown key"));
   EXPECT_THAT(lines[2], HasSubstr("not found"));
   EXPECT_THAT(lines[3], HasSubstr("was built for plugin ABI"));
-  EXPECT_TRUE(std::regex_search(lines[4], std::regex(R"(^fine +primitives +\S+ +[0-9]+\.[0-9]+ +ok$)"))) << lines[4];
+  EXPECT_TRUE(std::regex_search(lines[4], std::regex(R"(^fine +primitives +\S+ +[0-9]+\.[0-9]+ +- +ok$)"))) << lines[4];
 }
 
 // ---------------------------------------------------------------------------

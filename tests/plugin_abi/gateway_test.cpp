@@ -32,8 +32,10 @@ int errorCode(const json::ObjectPtr& response) {
   return static_cast<int>(json::getInt(json::getObject(response, "error"), "code").value_or(0));
 }
 
-std::string pluginEntry(const std::string& name, const std::string& kind, const std::string& target) {
-  return "  - {name: " + name + ", kind: " + kind + ", library: " + pluginPath(target) + "}\n";
+std::string pluginEntry(const std::string& name, const std::string& kind, const std::string& target,
+                        const std::string& config = "") {
+  return "  - {name: " + name + ", kind: " + kind + ", library: " + pluginPath(target) +
+         (config.empty() ? "" : ", config: " + config) + "}\n";
 }
 
 TEST(PluginGateway, DemoToolIsCallableOverHttp) {
@@ -187,6 +189,41 @@ TEST(PluginGateway, WithoutSignInThereAreNoIdentityAssertions) {
 }
 
 }  // namespace identity_assertions
+
+namespace health {
+
+std::string readyz(TestGateway& gateway) { return testing::request(gateway.port(), "GET", "/readyz", {}, "").body; }
+
+TEST(PluginGateway, ReadyzShowsEachPluginsHealthAndStaysReady) {
+  TestGateway gateway("logging:\n  level: error\nplugins:\n" + pluginEntry("demo", "primitives", "demo") +
+                      pluginEntry("up", "connector", "sdk_connector", "{health: {status: up}}") +
+                      pluginEntry("down", "connector", "sdk_connector",
+                                  "{health: {status: down, detail: connection refused}}") +
+                      pluginEntry("silent", "connector", "sdk_connector"));
+  auto body = json::asObject(json::parse(readyz(gateway)));
+  ASSERT_TRUE(body);
+  EXPECT_EQ(json::getString(body, "status").value_or(""), "ready");
+  auto health = json::getObject(body, "health");
+  ASSERT_TRUE(health) << json::stringify(body);
+  EXPECT_EQ(json::getString(json::getObject(health, "up"), "status").value_or(""), "up");
+  EXPECT_EQ(json::getString(json::getObject(health, "down"), "detail").value_or(""), "connection refused");
+  EXPECT_FALSE(health->has("silent"));
+  EXPECT_FALSE(health->has("demo"));
+}
+
+TEST(PluginGateway, AMalformedHealthReportReadsAsDown) {
+  for (const std::string report : {"{status: fine}", "[up]", "42", "{detail: no status}"}) {
+    TestGateway gateway("logging:\n  level: error\nplugins:\n" +
+                        pluginEntry("odd", "connector", "sdk_connector", "{health: " + report + "}"));
+    auto body = json::asObject(json::parse(readyz(gateway)));
+    ASSERT_TRUE(body) << report;
+    auto odd = json::getObject(json::getObject(body, "health"), "odd");
+    ASSERT_TRUE(odd) << report << ": " << json::stringify(body);
+    EXPECT_EQ(json::getString(odd, "status").value_or(""), "down") << report;
+  }
+}
+
+}  // namespace health
 
 }  // namespace
 }  // namespace portcullis::testing

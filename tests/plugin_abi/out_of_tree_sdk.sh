@@ -114,7 +114,7 @@ EOF
 "$PREFIX/bin/portcullis" config check "$WORK/greeter.yaml" || fail "config check rejected the out-of-tree plugin"
 list=$("$PREFIX/bin/portcullis" plugins list --config "$WORK/greeter.yaml") || fail "plugins list failed: $list"
 echo "$list"
-grep -Eq "^greeter +primitives +$PLUGIN +[0-9]+\.[0-9]+ +ok$" <<<"$list" || fail "plugins list does not show greeter as ok"
+grep -Eq "^greeter +primitives +$PLUGIN +[0-9]+\.[0-9]+ +- +ok$" <<<"$list" || fail "plugins list does not show greeter as ok"
 
 # --- 3. serve it and call its tool ---------------------------------------
 say "starting the installed portcullis"

@@ -161,6 +161,15 @@ typedef struct pc_primitives {
    * params object. On PC_OK the buffer holds the result object. */
   int32_t (*invoke)(void* instance, pc_call* call, pc_string method, pc_string params_json,
                     pc_buffer* out);
+
+  /* --- Optional (the host checks `size` and NULL) --- */
+
+  /* How the plugin's backend is doing, for /readyz and `portcullis plugins
+   * list`: appends a JSON object {"status": "up" | "degraded" | "down",
+   * "detail"?: string, ...} and returns PC_OK, or appends nothing when the
+   * plugin has nothing to report. Must not block for long: report what is
+   * already known. */
+  int32_t (*health)(void* instance, pc_buffer* out);
 } pc_primitives;
 
 /*

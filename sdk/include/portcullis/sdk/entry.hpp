@@ -87,10 +87,23 @@ inline int32_t invoke(void* instance, pc_call* call, pc_string method, pc_string
   return PC_ERROR;
 }
 
+inline int32_t health(void* instance, pc_buffer* out) {
+  try {
+    const Json report = static_cast<Instance*>(instance)->provider->health();
+    if (!report.is_null()) write(out, report.dump(-1, ' ', false, Json::error_handler_t::replace));
+    return PC_OK;
+  } catch (const std::exception& e) {
+    write(out, Json{{"status", "down"}, {"detail", std::string("health check failed: ") + e.what()}}.dump());
+  } catch (...) {
+    write(out, Json{{"status", "down"}, {"detail", "health check failed"}}.dump());
+  }
+  return PC_OK;
+}
+
 template <typename Provider>
 const pc_plugin* describe(uint32_t kind, const char* name, const char* version,
                           const char* configSchema) {
-  static const pc_primitives primitives{sizeof(pc_primitives), &list, &invoke};
+  static const pc_primitives primitives{sizeof(pc_primitives), &list, &invoke, &health};
   static const pc_plugin plugin{PORTCULLIS_ABI_MAGIC,
                                 PORTCULLIS_ABI_MAJOR,
                                 PORTCULLIS_ABI_MINOR,

@@ -71,6 +71,12 @@ class PrimitiveProvider {
     throw RpcError(codes::kMethodNotFound, "Method not found: " + method);
   }
 
+  // How the backend is doing: {"status": "up" | "degraded" | "down",
+  // "detail"?: "..."}; null (the default) when there is nothing to report.
+  // Called from /readyz and `portcullis plugins list`; answer from what is
+  // already known instead of probing the backend.
+  virtual Json health() { return nullptr; }
+
   Host& host() { return host_; }
 
  protected:
