@@ -1,6 +1,8 @@
 // The official MCP conformance suite against config/examples/open.yaml, for
-// each protocol revision the issue names. Every scored scenario must pass;
-// there is no expected-failures list.
+// each protocol revision the issue names, and again through a gateway on
+// config/examples/passthrough.yaml whose only plugin is the mcp_upstream
+// connector in front of that server (pass-through). Every scored scenario
+// must pass; there is no expected-failures list.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,13 +12,23 @@ import { startServer, ROOT } from './support/server.mjs';
 const CLI = path.join(ROOT, 'tests/e2e/node_modules/@modelcontextprotocol/conformance/dist/index.js');
 
 let server;
-before(async () => { server = await startServer({ config: 'config/examples/open.yaml' }); });
-after(async () => { await server?.stop(); });
+let gateway;
+before(async () => {
+  server = await startServer({ config: 'config/examples/open.yaml' });
+  gateway = await startServer({
+    config: 'config/examples/passthrough.yaml',
+    env: { PORTCULLIS_UPSTREAM_URL: `http://127.0.0.1:${server.port}/mcp` },
+  });
+});
+after(async () => {
+  await gateway?.stop();
+  await server?.stop();
+});
 
-function conformance(args) {
+function conformance(args, target = server) {
   return new Promise((resolve) => {
     // The DNS-rebinding scenario needs a loopback host name in the URL.
-    const url = `http://localhost:${server.port}/mcp`;
+    const url = `http://localhost:${target.port}/mcp`;
     const child = spawn(process.execPath, [CLI, 'server', '--url', url, ...args], { cwd: ROOT });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
@@ -40,5 +52,16 @@ for (const [name, args] of [
     const { code, out } = await conformance(args);
     console.log(summary(out));
     assert.equal(code, 0, `conformance ${name} failed:\n${out.slice(-6000)}`);
+  });
+}
+
+// The same suite through the connector: what the upstream serves must reach
+// the client intact (tools, resources, prompts, completion, progress,
+// logging, cancellation, sampling and elicitation, input_required rounds).
+for (const revision of ['2026-07-28', '2025-11-25']) {
+  test(`conformance ${revision} through mcp_upstream (passthrough.yaml)`, async () => {
+    const { code, out } = await conformance(['--requirements', revision], gateway);
+    console.log(summary(out));
+    assert.equal(code, 0, `conformance ${revision} through the connector failed:\n${out.slice(-6000)}\n${gateway.output().slice(-3000)}`);
   });
 }

@@ -1,0 +1,312 @@
+// The mcp_upstream connector end to end: a real upstream MCP server
+// (@modelcontextprotocol/server-everything) federated into Portcullis and
+// used through the official TypeScript SDK client.
+//
+//   - config/examples/federation.yaml runs it over stdio: its tools are
+//     listed with the prefix everything_ beside the demo tools and are
+//     callable, progress passes through;
+//   - the stdio upstream is killed mid-session: the connector restarts it
+//     and the next call works;
+//   - the same server as a Streamable HTTP upstream (`url:`), with
+//     include/exclude globs and a rename;
+//   - with sign-in and a policy, a member sees only some everything_* tools
+//     and cannot call the others, while an admin sees them all.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  ROOT, withServer, within, eventually, freePort, apiToken, bearer, firstText, SUITE_BOUND, WAIT_MS,
+} from './support/mcp.mjs';
+import { tempDir } from './support/oauth.mjs';
+
+const REQUEST = { timeout: WAIT_MS };
+const EVERYTHING = path.join(ROOT, 'tests/e2e/node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+
+/**
+ * The command line of a stdio server-everything. The marker (an extra
+ * argument the server ignores) tells its process apart from others.
+ */
+function everythingCommand(marker) {
+  return `'${process.execPath}' '${EVERYTHING}' stdio ${marker}`;
+}
+
+/** The pids of processes whose command line holds `marker`. */
+function pidsWith(marker) {
+  const pids = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.split('\0').includes(marker)) pids.push(Number(entry));
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return pids;
+}
+
+async function connect(server, headers = {}) {
+  const client = new Client({ name: 'portcullis-e2e-connectors', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers } });
+  await within(client.connect(transport, REQUEST), 'the SDK client to connect');
+  return client;
+}
+
+async function toolNames(client) {
+  const { tools } = await within(client.listTools(undefined, REQUEST), 'tools/list');
+  return tools.map((t) => t.name);
+}
+
+async function callText(client, name, args) {
+  const result = await within(client.callTool({ name, arguments: args }, undefined, REQUEST), name);
+  assert.ok(!result.isError, `${name} failed: ${JSON.stringify(result)}`);
+  return firstText(result);
+}
+
+/** Starts server-everything over HTTP (mode streamableHttp or sse) on a free port. */
+async function startEverythingHttp(mode = 'streamableHttp') {
+  const port = await freePort();
+  const child = spawn(process.execPath, [EVERYTHING, mode], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise((resolve) => child.once('close', resolve));
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  await eventually(() => /(listening|running) on port/i.test(output) || child.exitCode !== null,
+    'server-everything to listen');
+  assert.equal(child.exitCode, null, `server-everything exited:\n${output}`);
+  return {
+    url: `http://127.0.0.1:${port}/${mode === 'sse' ? 'sse' : 'mcp'}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await within(exited, 'server-everything to exit');
+    },
+  };
+}
+
+/** Runs `fn(file)` with `text` written to a temporary config file. */
+async function withConfig(text, fn) {
+  const dir = await tempDir('portcullis-connectors-');
+  try {
+    const file = path.join(dir.path, 'portcullis.yaml');
+    fs.writeFileSync(file, text);
+    return await fn(file);
+  } finally {
+    await dir.remove();
+  }
+}
+
+describe('mcp_upstream over stdio (config/examples/federation.yaml)', SUITE_BOUND, () => {
+  test('lists the upstream tools with the prefix and calls them, with progress', async () => {
+    const marker = `e2e-${crypto.randomUUID()}`;
+    await withServer('config/examples/federation.yaml', async (server) => {
+      const client = await connect(server);
+      try {
+        const names = await toolNames(client);
+        for (const expected of ['demo_echo', 'everything_echo', 'everything_get-sum', 'everything_trigger-long-running-operation']) {
+          assert.ok(names.includes(expected), `${expected} in ${names}`);
+        }
+        assert.ok(!names.includes('echo') && !names.includes('get-sum'), `no unprefixed upstream tools in ${names}`);
+
+        assert.equal(await callText(client, 'everything_echo', { message: 'hello upstream' }), 'Echo: hello upstream');
+        assert.match(await callText(client, 'everything_get-sum', { a: 2, b: 40 }), /\b42\b/);
+
+        const progress = [];
+        const result = await within(client.callTool(
+          { name: 'everything_trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
+          undefined,
+          { ...REQUEST, onprogress: (p) => progress.push(p) },
+        ), 'the long-running operation');
+        assert.ok(!result.isError, JSON.stringify(result));
+        assert.deepEqual(progress.map((p) => p.progress), [1, 2, 3], `progress passed through: ${JSON.stringify(progress)}`);
+        assert.ok(progress.every((p) => p.total === 3), JSON.stringify(progress));
+
+        const unknown = await client.callTool({ name: 'everything_no-such-tool', arguments: {} }, undefined, REQUEST)
+          .then((r) => r, (e) => e);
+        assert.ok(unknown instanceof Error || unknown.isError, `an unknown tool is refused: ${JSON.stringify(unknown)}`);
+      } finally {
+        await client.close();
+      }
+    }, { env: { PORTCULLIS_EVERYTHING: everythingCommand(marker) } });
+    assert.deepEqual(pidsWith(marker), [], 'the upstream process ends with the server');
+  });
+
+  test('a killed stdio upstream is restarted and the next call works', async () => {
+    const marker = `e2e-${crypto.randomUUID()}`;
+    await withServer('config/examples/federation.yaml', async (server) => {
+      const client = await connect(server);
+      try {
+        assert.equal(await callText(client, 'everything_echo', { message: 'before' }), 'Echo: before');
+        const [first] = await eventually(() => pidsWith(marker).length === 1 && pidsWith(marker), 'the upstream process');
+        process.kill(first, 'SIGKILL');
+        await eventually(() => !pidsWith(marker).includes(first), 'the killed upstream to be gone');
+
+        // While it restarts a call may get the connector's tool error; poll
+        // until one works again.
+        const text = await eventually(async () => {
+          const r = await client.callTool({ name: 'everything_echo', arguments: { message: 'after' } }, undefined, REQUEST);
+          if (r.isError) {
+            assert.match(firstText(r), /Upstream everything is unavailable/, JSON.stringify(r));
+            return false;
+          }
+          return firstText(r);
+        }, 'a call to work after the restart', { intervalMs: 200 });
+        assert.equal(text, 'Echo: after');
+        const now = pidsWith(marker);
+        assert.equal(now.length, 1, `one upstream process again: ${now}`);
+        assert.notEqual(now[0], first, 'a new process');
+        assert.match(server.output(), /upstream lost: .*killed by signal 9/, 'the loss is logged');
+      } finally {
+        await client.close();
+      }
+    }, { env: { PORTCULLIS_EVERYTHING: everythingCommand(marker) } });
+  });
+});
+
+describe('mcp_upstream over Streamable HTTP', SUITE_BOUND, () => {
+  test('federates an HTTP upstream with globs and a rename', async () => {
+    const upstream = await startEverythingHttp();
+    try {
+      await withConfig(`
+server:
+  listen: 127.0.0.1:8080
+data_dir: ./var
+logging:
+  level: info
+plugins:
+  - name: remote
+    kind: connector
+    library: mcp_upstream
+    config:
+      url: ${upstream.url}
+      transport: streamable_http
+      label: remote
+      prefix: remote_
+      include: ["echo", "get-*"]
+      exclude: ["get-env"]
+      tools:
+        echo: {name: say_back, description: "Says it back"}
+      timeouts: {connect: 5s, request: 30s}
+`, (config) => withServer(config, async (server) => {
+        const client = await connect(server);
+        try {
+          const { tools } = await within(client.listTools(undefined, REQUEST), 'tools/list');
+          const names = tools.map((t) => t.name);
+          assert.ok(names.includes('remote_say_back'), `${names}`);
+          assert.ok(names.includes('remote_get-sum'), `${names}`);
+          assert.ok(!names.includes('remote_echo') && !names.includes('remote_get-env'), `${names}`);
+          assert.ok(!names.some((n) => n.startsWith('remote_toggle')), `excluded by include: ${names}`);
+          const sayBack = tools.find((t) => t.name === 'remote_say_back');
+          assert.equal(sayBack.description, 'Says it back');
+          assert.equal(sayBack.inputSchema.properties.message.type, 'string', 'the schema passes through');
+
+          assert.equal(await callText(client, 'remote_say_back', { message: 'over http' }), 'Echo: over http');
+          assert.match(await callText(client, 'remote_get-sum', { a: 1, b: 2 }), /\b3\b/);
+        } finally {
+          await client.close();
+        }
+      }));
+    } finally {
+      await upstream.stop();
+    }
+  });
+});
+
+describe('mcp_upstream over legacy HTTP+SSE', SUITE_BOUND, () => {
+  test('transport auto falls back to HTTP+SSE when the POST is refused', async () => {
+    const upstream = await startEverythingHttp('sse');
+    try {
+      await withConfig(`
+server:
+  listen: 127.0.0.1:8080
+data_dir: ./var
+logging:
+  level: info
+plugins:
+  - name: legacy
+    kind: connector
+    library: mcp_upstream
+    config:
+      url: ${upstream.url}
+      prefix: legacy_
+`, (config) => withServer(config, async (server) => {
+        const client = await connect(server);
+        try {
+          const names = await toolNames(client);
+          assert.ok(names.includes('legacy_echo'), `${names}`);
+          assert.equal(await callText(client, 'legacy_echo', { message: 'old transport' }), 'Echo: old transport');
+          assert.match(server.output(), /trying the HTTP\+SSE transport/);
+          assert.match(server.output(), /protocol 2024-11-05/);
+        } finally {
+          await client.close();
+        }
+      }));
+    } finally {
+      await upstream.stop();
+    }
+  });
+});
+
+describe('mcp_upstream with sign-in and a policy', SUITE_BOUND, () => {
+  test('a member sees and calls only the everything_* tools the policy allows', async () => {
+    const marker = `e2e-${crypto.randomUUID()}`;
+    await withConfig(`
+server:
+  listen: 127.0.0.1:8080
+data_dir: ./var
+logging:
+  level: info
+auth:
+  identity: builtin
+plugins:
+  - name: builtin
+    kind: identity
+    library: builtin
+    config: {}
+  - name: everything
+    kind: connector
+    library: mcp_upstream
+    config:
+      command: ${JSON.stringify(everythingCommand(marker))}
+      label: everything
+      prefix: everything_
+policy:
+  rules:
+    - name: members-echo-and-sum
+      effect: allow
+      roles: [member]
+      tools: [everything_echo, everything_get-sum]
+    - name: admins-everything
+      effect: allow
+      roles: [admin]
+      tools: ["*"]
+`, (config) => withServer(config, async (server) => {
+      const member = await connect(server, bearer(await apiToken(server, { role: 'member' })));
+      const admin = await connect(server, bearer(await apiToken(server, { role: 'admin' })));
+      try {
+        assert.deepEqual((await toolNames(member)).sort(), ['everything_echo', 'everything_get-sum']);
+        const all = await toolNames(admin);
+        assert.ok(all.includes('everything_get-env') && all.includes('everything_echo'), `${all}`);
+
+        assert.equal(await callText(member, 'everything_echo', { message: 'member' }), 'Echo: member');
+        const refused = await member.callTool({ name: 'everything_get-env', arguments: {} }, undefined, REQUEST)
+          .then((r) => r, (e) => e);
+        assert.ok(refused instanceof Error || refused.isError, `refused: ${JSON.stringify(refused)}`);
+        assert.ok(!JSON.stringify(refused).includes('PATH'), 'the upstream never ran it');
+        assert.ok((await callText(admin, 'everything_get-env', {})).includes('PATH'));
+      } finally {
+        await member.close();
+        await admin.close();
+      }
+    }));
+    assert.deepEqual(pidsWith(marker), [], 'no upstream process is left behind (the CLI runs included)');
+  });
+});
