@@ -22,6 +22,8 @@ class McpUpstream : public PrimitiveProvider {
 
   Json list(uint32_t which) override { return upstream_.list(which); }
 
+  Json health() override { return upstream_.health(); }
+
   Json invoke(const std::string& method, const Json& params, Call& call) override {
     return upstream_.invoke(method, params, call);
   }

@@ -177,7 +177,7 @@ Settings parseSettings(const Json& config) {
     if (s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0) {
       throw std::invalid_argument("url: must start with http:// or https://");
     }
-    for (const char* stdioOnly : {"args", "env", "cwd", "restart"}) {
+    for (const char* stdioOnly : {"args", "env", "cwd"}) {
       if (config.contains(stdioOnly)) throw std::invalid_argument(std::string(stdioOnly) + ": only for a stdio upstream (command)");
     }
     const std::string transport = config.value("transport", std::string("auto"));

@@ -689,6 +689,12 @@ std::optional<Json> Upstream::subscribe(bool add, const std::string& uri) {
   return Json::object();
 }
 
+Json Upstream::health() const {
+  std::lock_guard lock(mutex_);
+  if (connected_) return Json{{"status", "up"}, {"protocol", protocolVersion_}};
+  return Json{{"status", "down"}, {"detail", downReason_}};
+}
+
 Json Upstream::list(uint32_t which) {
   std::lock_guard lock(mutex_);
   if (!connected_ && settings_.whenDown == WhenDown::Hide) return Json::array();

@@ -35,6 +35,8 @@ class Upstream {
   void start();
 
   Json list(uint32_t which);
+  // {"status": "up"} or {"status": "down", "detail": why}.
+  Json health() const;
   Json invoke(const std::string& method, const Json& params, sdk::Call& call);
 
  private:
