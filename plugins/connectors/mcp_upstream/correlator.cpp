@@ -101,6 +101,14 @@ Correlator::Route Correlator::route(const Json& message, const std::optional<Jso
   return Route::Delivered;
 }
 
+bool Correlator::postTo(const Json& id, Json message) {
+  std::lock_guard lock(mutex_);
+  auto pending = find(id);
+  if (!pending) return false;
+  pending->post(std::move(message));
+  return true;
+}
+
 void Correlator::failAll(const std::string& reason) {
   std::lock_guard lock(mutex_);
   for (auto& [key, p] : pending_) p->fail(reason);

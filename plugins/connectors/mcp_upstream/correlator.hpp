@@ -69,6 +69,9 @@ class Correlator {
   // `related` is the id of the request whose reply stream carried the message.
   Route route(const Json& message, const std::optional<Json>& related = std::nullopt);
 
+  // Puts a message in one call's inbox; false when that call is not in flight.
+  bool postTo(const Json& id, Json message);
+
   // Fails every call in flight (the connection is gone).
   void failAll(const std::string& reason);
   size_t inFlight() const;

@@ -122,7 +122,7 @@ void Upstream::connect() {
   };
   handlers.lost = [this, generation](const std::string& reason) { markDown(reason, generation); };
   handlers.log = [this](LogLevel level, const std::string& text) { host_.log(level, text); };
-  handlers.released = [this](const Json& id) { correlator_.route(Json{{"jsonrpc", "2.0"}, {"method", kReleased}}, id); };
+  handlers.released = [this](const Json& id) { correlator_.postTo(id, Json{{"jsonrpc", "2.0"}, {"method", kReleased}}); };
 
   auto attempt = [&](bool legacy) {
     std::shared_ptr<Transport> transport = makeTransport(legacy);

@@ -104,3 +104,13 @@ TEST(Correlator, AWaiterWakesWhenTheResponseArrives) {
   c.close(1);
   EXPECT_EQ(c.inFlight(), 0u);
 }
+
+TEST(Correlator, PostToReachesOnlyACallInFlight) {
+  Correlator c;
+  auto one = c.open(1);
+  EXPECT_TRUE(c.postTo(1, Json{{"method", "marker"}}));
+  EXPECT_FALSE(c.postTo(2, Json{{"method", "marker"}}));
+  const auto next = one->waitNext(kNoWait);
+  ASSERT_EQ(next.kind, Kind::Message);
+  EXPECT_EQ(next.message["method"], "marker");
+}
