@@ -16,6 +16,7 @@
 #include "core/app/admin_cli.hpp"
 #include "core/app/arguments.hpp"
 #include "core/app/audit_cli.hpp"
+#include "core/app/connectors_cli.hpp"
 #include "core/app/gateway.hpp"
 #include "core/app/policy_cli.hpp"
 #include "core/app/version.hpp"
@@ -42,6 +43,7 @@ const char* kMainHelp =
     "  keys rotate|list                             the token signing keys\n"
     "  policy check|explain                         validate the authorization policy; explain a decision\n"
     "  audit tail [--user NAME] [--follow]          the recorded access decisions\n"
+    "  connectors pins|approve NAME                 a connector's pinned tool definitions\n"
     "  version                                      print the version\n"
     "\n"
     "Run 'portcullis <command> --help' for details.\n";
@@ -240,6 +242,7 @@ int runCli(const std::vector<std::string>& args) {
   if (isAdminCommand(command)) return runAdminCommand(args);
   if (command == "policy") return runPolicyCommand(args);
   if (command == "audit") return runAuditCommand(args);
+  if (command == "connectors") return runConnectorsCommand(args);
   if (command == "version" || command == "--version") {
     Parsed p = parse(args, 2, {});
     return version(p);

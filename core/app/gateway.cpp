@@ -31,6 +31,10 @@ namespace portcullis::app {
 namespace {
 bool isLoopbackBind(const std::string& host) { return transport::Guards::isLoopbackName(host); }
 
+constexpr uint32_t kAllLists =
+    static_cast<uint32_t>(mcp::ListKind::Tools) | static_cast<uint32_t>(mcp::ListKind::Resources) |
+    static_cast<uint32_t>(mcp::ListKind::ResourceTemplates) | static_cast<uint32_t>(mcp::ListKind::Prompts);
+
 }  // namespace
 
 Gateway::Gateway(config::Config config) : config_(std::move(config)) {
@@ -83,6 +87,7 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
   }
   dispatcher_->setAccessControl(access_.get(), audit_.get());
   plugins_ = std::make_unique<plugin_host::PluginHost>(config_.pluginDirs, feed_.get(), database_.get());
+  plugins_->setAuditSink(audit_.get());
   plugin_host::LoadedPlugins loaded = plugins_->loadAll(config_);
   providers_ = std::move(loaded.providers);
   for (const auto& provider : providers_) catalog_->addProvider(provider);
@@ -100,13 +105,16 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
   if (auth_) {
     assertions_ = std::make_unique<IdentityAssertions>(*auth_, [this] { return baseUrl(); });
     dispatcher_->setIdentityAsserter(assertions_.get());
-    // A user whose role, groups or status changed may see other tools now.
-    auth_->onChange([feed = feed_.get()](const oauth::Change& change) {
+    // A user whose role, groups or status changed may see other tools now; a
+    // connector whose changed definitions were approved lists them again.
+    auth_->onChange([this, feed = feed_.get()](const oauth::Change& change) {
+      if (change.kind == oauth::change_kind::kPlugin) {
+        for (const auto& provider : providers_) {
+          if (provider->name() == change.ref) feed->listChanged(*provider, kAllLists);
+        }
+      }
       if (change.kind == oauth::change_kind::kUser) {
-        feed->principalChanged(change.ref, static_cast<uint32_t>(mcp::ListKind::Tools) |
-                                               static_cast<uint32_t>(mcp::ListKind::Resources) |
-                                               static_cast<uint32_t>(mcp::ListKind::ResourceTemplates) |
-                                               static_cast<uint32_t>(mcp::ListKind::Prompts));
+        feed->principalChanged(change.ref, kAllLists);
       }
     });
   }

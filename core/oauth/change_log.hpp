@@ -1,6 +1,6 @@
 #pragma once
 // Changes every server must see quickly: a revoked grant, client or API
-// token, a user whose role changed. The CLI and the servers share the
+// token, a user whose role changed, a connector's approved definitions. The CLI and the servers share the
 // database, so each change is written to change_log; every server polls it
 // a few times a second (revocations elsewhere take effect within one poll)
 // and applies its own changes as soon as they commit.
@@ -25,6 +25,7 @@ inline constexpr const char* kClient = "client";
 inline constexpr const char* kApiToken = "api_token";
 inline constexpr const char* kUser = "user";
 inline constexpr const char* kSigningKey = "signing_key";
+inline constexpr const char* kPlugin = "plugin";  // ref: a plugin instance whose lists must be read again
 }  // namespace change_kind
 
 // Records a change inside the caller's transaction.

@@ -1,5 +1,8 @@
 #include "core/plugin_host/hosted_plugin.hpp"
 
+#include <chrono>
+#include <set>
+
 #include "core/common/json.hpp"
 #include "core/common/log.hpp"
 #include "core/jsonrpc/message.hpp"
@@ -219,6 +222,14 @@ void callReleaseStream(pc_call* call) {
   }
 }
 
+int32_t hostRecordEvent(void* opaque, pc_string eventJson) {
+  try {
+    return self(opaque)->recordEvent(text(eventJson)) ? PC_OK : PC_ERROR;
+  } catch (...) {
+    return PC_ERROR;
+  }
+}
+
 }  // namespace
 
 pc_buffer bufferFor(std::string& target) { return pc_buffer{&target, &appendTo}; }
@@ -242,6 +253,38 @@ HostedPlugin::HostedPlugin(std::string name, std::shared_ptr<const void> keepAli
   host_.store_put = &storePut;
   host_.store_delete = &storeDelete;
   host_.call_identity_assertion = &callIdentityAssertion;
+  host_.record_event = &hostRecordEvent;
+}
+
+bool HostedPlugin::recordEvent(std::string_view eventJson) {
+  if (audit_ == nullptr) return false;
+  json::ObjectPtr event;
+  try {
+    event = json::asObject(json::parse(std::string(eventJson)));
+  } catch (const std::exception&) {
+  }
+  static const std::set<std::string> kKinds{"tool", "resource", "template", "prompt"};
+  const auto name = event ? json::getString(event, "event") : std::nullopt;
+  const auto kind = event ? json::getString(event, "kind") : std::nullopt;
+  const auto primitive = event ? json::getString(event, "name") : std::nullopt;
+  if (!name || name->empty() || !kind || !kKinds.count(*kind) || !primitive) {
+    log(PC_LOG_WARNING, "record_event: not an object with event, kind (tool, resource, template or prompt) and name");
+    return false;
+  }
+  mcp::AuditRecord r;
+  r.at = std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+             .count();
+  r.subject = "plugin:" + name_;
+  r.method = "plugin/event";
+  r.kind = *kind;
+  r.name = *primitive;
+  r.plugin = name_;
+  r.decision = *name;
+  r.rule = json::getString(event, "detail").value_or("");
+  r.outcome = json::getString(event, "outcome").value_or("");
+  audit_->record(std::move(r));
+  return true;
 }
 
 void HostedPlugin::log(int32_t level, std::string_view message) const {

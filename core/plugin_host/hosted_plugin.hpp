@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/mcp/access.hpp"
 #include "core/mcp/provider.hpp"
 #include "core/storage/plugin_store.hpp"
 #include "portcullis/plugin_abi.h"
@@ -36,6 +37,11 @@ class HostedPlugin {
   virtual void listChanged(uint32_t lists) {}
   virtual void resourceUpdated(const std::string& uri) {}
   storage::PluginStore* store() { return store_.get(); }
+  // Where record_event writes; null (the default) makes it fail. Set before
+  // the instance is created.
+  void setAuditSink(mcp::AuditSink* audit) { audit_ = audit; }
+  // record_event: false when there is no audit log or the event is malformed.
+  bool recordEvent(std::string_view eventJson);
 
  protected:
   // Runs the plugin's create; false with `reason` set when it refuses.
@@ -50,6 +56,7 @@ class HostedPlugin {
   void* instance_ = nullptr;
   std::string name_;
   std::unique_ptr<storage::PluginStore> store_;
+  mcp::AuditSink* audit_ = nullptr;
   pc_host host_{};
 };
 

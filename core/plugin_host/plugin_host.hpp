@@ -10,6 +10,7 @@
 
 #include "core/common/error.hpp"
 #include "core/config/config.hpp"
+#include "core/mcp/access.hpp"
 #include "core/mcp/provider.hpp"
 #include "core/oauth/identity.hpp"
 #include "core/storage/database.hpp"
@@ -45,6 +46,8 @@ class PluginHost {
   // searchDirs: where a bare library name is looked up, in order. database
   // backs the plugins' key-value stores; may be null.
   PluginHost(std::vector<std::string> searchDirs, mcp::ChangeSink* changes, storage::Database* database = nullptr);
+  // Where plugins' record_event goes; set before loading. Null: nowhere.
+  void setAuditSink(mcp::AuditSink* audit) { audit_ = audit; }
   ~PluginHost();
 
   // Loads and creates every declared plugin, in order. Throws
@@ -73,6 +76,7 @@ class PluginHost {
   std::vector<std::string> searchDirs_;
   mcp::ChangeSink* changes_;
   storage::Database* database_;
+  mcp::AuditSink* audit_ = nullptr;
 };
 
 }  // namespace portcullis::plugin_host

@@ -16,7 +16,8 @@ class PrimitivesAdapter : public mcp::PrimitiveProvider, public HostedPlugin {
   static std::shared_ptr<PrimitivesAdapter> create(const std::string& name, std::shared_ptr<const void> keepAlive,
                                                    const pc_plugin* descriptor, const std::string& configJson,
                                                    mcp::ChangeSink* changes,
-                                                   std::unique_ptr<storage::PluginStore> store, std::string& reason);
+                                                   std::unique_ptr<storage::PluginStore> store, std::string& reason,
+                                                   mcp::AuditSink* audit = nullptr);
 
   const std::string& name() const override { return pluginName(); }
   mcp::json::ArrayPtr list(mcp::ListKind kind) override;

@@ -30,6 +30,32 @@ void PluginStore::put(const std::string& key, const std::string& value, std::chr
   });
 }
 
+std::vector<std::string> PluginStore::keys(const std::string& prefix) {
+  // substr, not LIKE: a prefix may hold % and _.
+  const auto rows = db_.query(
+      "SELECT key FROM plugin_kv WHERE plugin = ? AND substr(key, 1, length(?)) = ? "
+      "AND (expires_at IS NULL OR expires_at > ?) ORDER BY key",
+      {Value(plugin_), Value(prefix), Value(prefix), Value(nowMillis())});
+  std::vector<std::string> out;
+  for (const auto& row : rows) out.push_back(row.text(0));
+  return out;
+}
+
+void PluginStore::apply(const std::vector<std::pair<std::string, std::string>>& puts,
+                        const std::vector<std::string>& removals, const std::function<void(Connection&)>& also) {
+  db_.write([&](Connection& c) {
+    for (const auto& [key, value] : puts) {
+      c.execute("DELETE FROM plugin_kv WHERE plugin = ? AND key = ?", {Value(plugin_), Value(key)});
+      c.execute("INSERT INTO plugin_kv (plugin, key, value, expires_at) VALUES (?, ?, ?, ?)",
+                {Value(plugin_), Value(key), Value(value), Value()});
+    }
+    for (const auto& key : removals) {
+      c.execute("DELETE FROM plugin_kv WHERE plugin = ? AND key = ?", {Value(plugin_), Value(key)});
+    }
+    if (also) also(c);
+  });
+}
+
 void PluginStore::remove(const std::string& key) {
   db_.execute("DELETE FROM plugin_kv WHERE plugin = ? AND key = ?", {Value(plugin_), Value(key)});
 }

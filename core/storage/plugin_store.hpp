@@ -3,8 +3,11 @@
 // plugin instance, in the plugin_kv table.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/storage/database.hpp"
 
@@ -18,6 +21,12 @@ class PluginStore {
   // ttl of zero or less keeps the value until it is deleted.
   void put(const std::string& key, const std::string& value, std::chrono::milliseconds ttl);
   void remove(const std::string& key);
+  // The live keys that start with `prefix`, sorted.
+  std::vector<std::string> keys(const std::string& prefix);
+  // Several puts (kept until deleted) and removals in one transaction, with
+  // `also` run inside it (to record a change for other processes, say).
+  void apply(const std::vector<std::pair<std::string, std::string>>& puts, const std::vector<std::string>& removals,
+             const std::function<void(Connection&)>& also = {});
 
  private:
   Database& db_;

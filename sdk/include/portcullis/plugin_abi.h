@@ -24,7 +24,7 @@ extern "C" {
 
 #define PORTCULLIS_ABI_MAGIC 0x50435031u /* "PCP1" */
 #define PORTCULLIS_ABI_MAJOR 1u
-#define PORTCULLIS_ABI_MINOR 1u
+#define PORTCULLIS_ABI_MINOR 2u
 
 /* The one symbol every plugin library exports. */
 #define PORTCULLIS_ENTRY_SYMBOL "portcullis_plugin_entry"
@@ -147,6 +147,16 @@ typedef struct pc_host {
    * caller's own token. PC_OK: `out` holds the JWT. PC_ERROR: `out` holds a
    * reason (sign-in is off, the caller is anonymous, the audience is empty). */
   int32_t (*call_identity_assertion)(pc_call* call, pc_string audience, int64_t ttl_ms, pc_buffer* out);
+
+  /* --- Since ABI 1.2 (check `size` before use) --- */
+
+  /* Writes an event about one of the plugin's own primitives to the audit
+   * log (a connector noticing that an upstream changed a tool's definition,
+   * say): event_json is {"event": short-name, "kind": "tool" | "resource" |
+   * "template" | "prompt", "name": ..., "detail"?: ..., "outcome"?: ...}.
+   * PC_OK when it was queued; PC_ERROR when the server keeps no audit log
+   * (sign-in is off or audit.enabled is false) or the event is malformed. */
+  int32_t (*record_event)(void* opaque, pc_string event_json);
 } pc_host;
 
 /* Functions of a plugin that serves tools, resources, templates and prompts. */

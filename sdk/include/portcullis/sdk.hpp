@@ -19,4 +19,5 @@
 #include "portcullis/sdk/entry.hpp"
 #include "portcullis/sdk/errors.hpp"
 #include "portcullis/sdk/identity.hpp"
+#include "portcullis/sdk/pins.hpp"
 #include "portcullis/sdk/provider.hpp"

@@ -2,7 +2,9 @@
 // loads and serves its tool; declared as `kind: primitives` the host must
 // refuse it with a kind mismatch. Its health report is whatever its config's
 // `health` says (any JSON value, so hostile reports can be tried), and
-// nothing when unset.
+// nothing when unset. `upstream` stands for what an upstream would list:
+// {tool name: definition hash}, each admitted through DefinitionPins (with
+// `hide_changed`).
 
 #include <portcullis/sdk.hpp>
 
@@ -12,7 +14,11 @@ namespace {
 
 class Connector : public PrimitiveProvider {
  public:
-  Connector(const Json& config, Host host) : PrimitiveProvider(host), health_(config.value("health", Json())) {
+  Connector(const Json& config, Host host)
+      : PrimitiveProvider(host),
+        health_(config.value("health", Json())),
+        upstream_(config.value("upstream", Json::object())),
+        pins_(host, config.value("hide_changed", false)) {
     addTool({{"name", "connector_ping"}, {"description", "Answers pong."}},
             [](const Json&, Call&) { return textResult("pong"); });
     // Who the backend would be told is calling.
@@ -22,11 +28,26 @@ class Connector : public PrimitiveProvider {
 
   Json health() override { return health_; }
 
+  Json list(uint32_t which) override {
+    Json out = PrimitiveProvider::list(which);
+    if (which != PC_LIST_TOOLS) return out;
+    for (const auto& [name, hash] : upstream_.items()) {
+      if (pins_.admit("tool", name, hash.get<std::string>())) {
+        out.push_back({{"name", name}, {"description", "An upstream tool"}, {"inputSchema", {{"type", "object"}}}});
+      }
+    }
+    return out;
+  }
+
  private:
   Json health_;
+  Json upstream_;
+  DefinitionPins pins_;
 };
 
 }  // namespace
 
 PORTCULLIS_PLUGIN(Connector, PC_KIND_CONNECTOR, "sdk_connector", "0.0.1",
-                  R"({"type": "object", "additionalProperties": false, "properties": {"health": {}}})")
+                  R"({"type": "object", "additionalProperties": false, "properties": {"health": {},
+                     "upstream": {"type": "object", "additionalProperties": {"type": "string"}},
+                     "hide_changed": {"type": "boolean"}}})")

@@ -68,6 +68,18 @@ class Host {
     return hasStore() && host_->store_delete(host_->opaque, detail::view(key)) == PC_OK;
   }
 
+  // Writes an event about one of the plugin's primitives to the server's
+  // audit log (see pc_host.record_event): {"event", "kind", "name",
+  // "detail"?, "outcome"?}. False when the server keeps no audit log.
+  bool recordEvent(const Json& event) const {
+    if (host_->size < offsetof(pc_host, record_event) + sizeof(host_->record_event) ||
+        host_->record_event == nullptr) {
+      return false;
+    }
+    const std::string text = event.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return host_->record_event(host_->opaque, detail::view(text)) == PC_OK;
+  }
+
   const pc_host* raw() const { return host_; }
 
  private:
