@@ -10,7 +10,11 @@
 //   - the same server as a Streamable HTTP upstream (`url:`), with
 //     include/exclude globs and a rename;
 //   - with sign-in and a policy, a member sees only some everything_* tools
-//     and cannot call the others, while an admin sees them all.
+//     and cannot call the others, while an admin sees them all;
+//   - a misbehaving upstream (support/fake-upstream.mjs): garbage output,
+//     stray replies, a result that is not an object and an oversized line
+//     never take the gateway down; list changes reach the client; with
+//     when_down: hide its tools leave the list while it is down and return.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -19,12 +23,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   ROOT, withServer, within, eventually, freePort, apiToken, bearer, firstText, SUITE_BOUND, WAIT_MS,
 } from './support/mcp.mjs';
 import { tempDir } from './support/oauth.mjs';
 
 const REQUEST = { timeout: WAIT_MS };
+// The server settings of every temporary config (the tests add --listen).
+const PREAMBLE = `
+server:
+  listen: 127.0.0.1:8080
+data_dir: ./var
+logging:
+  level: info
+`;
+const FAKE_UPSTREAM = path.join(ROOT, 'tests/e2e/support/fake-upstream.mjs');
 const EVERYTHING = path.join(ROOT, 'tests/e2e/node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 
 /**
@@ -175,13 +189,7 @@ describe('mcp_upstream over Streamable HTTP', SUITE_BOUND, () => {
   test('federates an HTTP upstream with globs and a rename', async () => {
     const upstream = await startEverythingHttp();
     try {
-      await withConfig(`
-server:
-  listen: 127.0.0.1:8080
-data_dir: ./var
-logging:
-  level: info
-plugins:
+      await withConfig(`${PREAMBLE}plugins:
   - name: remote
     kind: connector
     library: mcp_upstream
@@ -224,13 +232,7 @@ describe('mcp_upstream over legacy HTTP+SSE', SUITE_BOUND, () => {
   test('transport auto falls back to HTTP+SSE when the POST is refused', async () => {
     const upstream = await startEverythingHttp('sse');
     try {
-      await withConfig(`
-server:
-  listen: 127.0.0.1:8080
-data_dir: ./var
-logging:
-  level: info
-plugins:
+      await withConfig(`${PREAMBLE}plugins:
   - name: legacy
     kind: connector
     library: mcp_upstream
@@ -258,13 +260,7 @@ plugins:
 describe('mcp_upstream with sign-in and a policy', SUITE_BOUND, () => {
   test('a member sees and calls only the everything_* tools the policy allows', async () => {
     const marker = `e2e-${crypto.randomUUID()}`;
-    await withConfig(`
-server:
-  listen: 127.0.0.1:8080
-data_dir: ./var
-logging:
-  level: info
-auth:
+    await withConfig(`${PREAMBLE}auth:
   identity: builtin
 plugins:
   - name: builtin
@@ -308,5 +304,97 @@ policy:
       }
     }));
     assert.deepEqual(pidsWith(marker), [], 'no upstream process is left behind (the CLI runs included)');
+  });
+});
+
+/** Calls a tool and returns the result, or the JSON-RPC error as an Error. */
+function attempt(client, name, args = {}) {
+  return client.callTool({ name, arguments: args }, undefined, REQUEST).then((r) => r, (e) => e);
+}
+
+function fakeConfig({ whenDown = 'error', downFile } = {}) {
+  const command = [process.execPath, FAKE_UPSTREAM, ...(downFile ? ['--down-while', downFile] : [])]
+    .map((w) => `'${w}'`).join(' ');
+  return `${PREAMBLE}
+plugins:
+  - name: fake
+    kind: connector
+    library: mcp_upstream
+    config:
+      command: ${JSON.stringify(command)}
+      label: fake
+      prefix: fake_
+      when_down: ${whenDown}
+      restart: {initial: 100ms, max: 500ms}
+`;
+}
+
+describe('mcp_upstream against a misbehaving upstream', SUITE_BOUND, () => {
+  test('hostile output never takes the gateway down; list changes reach the client', async () => {
+    await withConfig(fakeConfig(), (config) => withServer(config, async (server) => {
+      const client = await connect(server);
+      let listChanged = 0;
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => { listChanged += 1; });
+      try {
+        const names = await toolNames(client);
+        for (const t of ['ok', 'noisy', 'bad_result', 'huge', 'grow']) assert.ok(names.includes(`fake_${t}`), `${names}`);
+        assert.equal(await callText(client, 'fake_ok', {}), 'fine');
+        assert.equal(await callText(client, 'fake_noisy', {}), 'still fine');
+
+        const bad = await attempt(client, 'fake_bad_result');
+        assert.equal(bad.isError, true, JSON.stringify(bad));
+        assert.match(firstText(bad), /Upstream fake is unavailable: .*malformed/);
+
+        const huge = await attempt(client, 'fake_huge');
+        assert.equal(huge.isError, true, JSON.stringify(huge));
+        assert.match(firstText(huge), /Upstream fake is unavailable/);
+        assert.equal(await eventually(async () => {
+          const r = await attempt(client, 'fake_ok');
+          return !r.isError && !(r instanceof Error) && firstText(r);
+        }, 'the restarted upstream to answer', { intervalMs: 200 }), 'fine');
+        assert.match(server.output(), /a line longer than/);
+        assert.match(server.output(), /ignored output of the upstream: not JSON/);
+
+        assert.equal(await callText(client, 'fake_grow', {}), 'grown');
+        await eventually(() => listChanged > 0, 'notifications/tools/list_changed');
+        await eventually(async () => (await toolNames(client)).includes('fake_grown'), 'the new tool to be listed');
+        assert.equal(await callText(client, 'fake_grown', {}), 'I am new');
+      } finally {
+        await client.close();
+      }
+    }));
+  });
+
+  test('when_down: hide removes the tools while the upstream is down and brings them back', async () => {
+    const dir = await tempDir('portcullis-fake-');
+    const downFile = path.join(dir.path, 'down');
+    try {
+      await withConfig(fakeConfig({ whenDown: 'hide', downFile }), (config) => withServer(config, async (server) => {
+        const client = await connect(server);
+        let listChanged = 0;
+        client.setNotificationHandler(ToolListChangedNotificationSchema, () => { listChanged += 1; });
+        try {
+          assert.ok((await toolNames(client)).includes('fake_ok'));
+          fs.writeFileSync(downFile, 'down\n');  // restarts now fail
+          const gone = await attempt(client, 'fake_exit');
+          assert.ok(gone instanceof Error || gone.isError, JSON.stringify(gone));
+          await eventually(async () => !(await toolNames(client)).some((n) => n.startsWith('fake_')),
+            'the tools to leave the list');
+          assert.ok(listChanged >= 1, 'list_changed when they went');
+          const hidden = await attempt(client, 'fake_ok');
+          assert.ok(hidden instanceof Error || hidden.isError, `a hidden tool is not called: ${JSON.stringify(hidden)}`);
+
+          const before = listChanged;
+          fs.rmSync(downFile);
+          await eventually(async () => (await toolNames(client)).includes('fake_ok'), 'the tools to come back');
+          await eventually(() => listChanged > before, 'list_changed when they came back');
+          assert.equal(await callText(client, 'fake_ok', {}), 'fine');
+        } finally {
+          await client.close();
+        }
+      }));
+    } finally {
+      await dir.remove();
+    }
   });
 });

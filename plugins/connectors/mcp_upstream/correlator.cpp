@@ -77,9 +77,15 @@ Correlator::Route Correlator::route(const Json& message, const std::optional<Jso
   const bool hasId = message.contains("id") && (message["id"].is_string() || message["id"].is_number_integer());
   std::lock_guard lock(mutex_);
   if (!hasMethod) {
-    if (!hasId || (message.contains("result") == message.contains("error"))) return Route::Invalid;
-    if (message.contains("result") && !message["result"].is_object()) return Route::Invalid;
+    if (!hasId) return Route::Invalid;
     auto pending = find(message["id"]);
+    const bool wellFormed = message.contains("result") != message.contains("error") &&
+                            (!message.contains("result") || message["result"].is_object());
+    if (!wellFormed) {
+      // A malformed answer still ends its request: as an upstream failure.
+      if (pending) pending->fail("the upstream sent a malformed reply");
+      return Route::Invalid;
+    }
     if (!pending) return Route::UnknownResponse;
     pending->complete(message);
     return Route::Delivered;

@@ -30,12 +30,20 @@ TEST(Correlator, WrongIdsAndHostileMessagesAreNotDelivered) {
   auto one = c.open(1);
   EXPECT_EQ(c.route(response("1")), Correlator::Route::UnknownResponse);  // a string is not the number 1
   EXPECT_EQ(c.route(response(9)), Correlator::Route::UnknownResponse);
-  EXPECT_EQ(c.route(Json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", Json::array()}}), Correlator::Route::Invalid);
-  EXPECT_EQ(c.route(Json{{"jsonrpc", "2.0"}, {"id", 1}}), Correlator::Route::Invalid);
   EXPECT_EQ(c.route(Json{{"id", 1}, {"result", Json::object()}}), Correlator::Route::Invalid);
   EXPECT_EQ(c.route(Json::array()), Correlator::Route::Invalid);
   EXPECT_EQ(c.route("text"), Correlator::Route::Invalid);
   EXPECT_EQ(one->waitNext(kNoWait).kind, Kind::Timeout);
+}
+
+TEST(Correlator, AMalformedReplyFailsItsRequest) {
+  Correlator c;
+  auto one = c.open(1);
+  auto two = c.open(2);
+  EXPECT_EQ(c.route(Json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", Json::array()}}), Correlator::Route::Invalid);
+  EXPECT_EQ(c.route(Json{{"jsonrpc", "2.0"}, {"id", 2}}), Correlator::Route::Invalid);
+  EXPECT_EQ(one->waitNext(kNoWait).kind, Kind::Failed);
+  EXPECT_EQ(two->waitNext(kNoWait).kind, Kind::Failed);
 }
 
 TEST(Correlator, ProgressFollowsTheTokenTheConnectorChose) {

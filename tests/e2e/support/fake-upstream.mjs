@@ -1,0 +1,70 @@
+// A deliberately misbehaving MCP server over stdio (2025-11-25, newline-
+// delimited JSON-RPC), for the mcp_upstream connector's tests:
+//
+//   node fake-upstream.mjs [--down-while FILE]
+//
+// It writes a line that is not JSON and a reply to an id nobody asked for
+// before answering initialize. Its tools:
+//   ok          answers "fine"
+//   noisy       writes garbage first, then answers "still fine"
+//   bad_result  answers with a result that is not an object
+//   huge        writes a line larger than any message the gateway accepts
+//   grow        adds the tool "grown" and sends tools/list_changed
+//   exit        exits the process
+// With --down-while FILE it exits at once, before speaking, while FILE exists.
+import fs from 'node:fs';
+import readline from 'node:readline';
+
+const downWhile = process.argv.indexOf('--down-while');
+if (downWhile !== -1 && fs.existsSync(process.argv[downWhile + 1])) process.exit(3);
+
+const tools = ['ok', 'noisy', 'bad_result', 'huge', 'grow', 'exit'];
+const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const reply = (id, result) => send({ jsonrpc: '2.0', id, result });
+const text = (t) => ({ content: [{ type: 'text', text: t }] });
+
+function callTool(id, name) {
+  switch (name) {
+    case 'ok':
+      return reply(id, text('fine'));
+    case 'noisy':
+      process.stdout.write('this is not JSON\n{"jsonrpc":"2.0","id":"nobody","result":{}}\n');
+      return reply(id, text('still fine'));
+    case 'bad_result':
+      return reply(id, [1, 2, 3]);
+    case 'huge':
+      // 17 MiB without a newline: more than the gateway reads as one line.
+      return process.stdout.write('x'.repeat(17 * 1024 * 1024));
+    case 'grow':
+      if (!tools.includes('grown')) tools.push('grown');
+      reply(id, text('grown'));
+      return send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+    case 'grown':
+      return reply(id, text('I am new'));
+    case 'exit':
+      return process.exit(0);
+    default:
+      return send({ jsonrpc: '2.0', id, error: { code: -32602, message: `Unknown tool: ${name}` } });
+  }
+}
+
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  const m = JSON.parse(line);
+  if (m.id === undefined) return; // notifications
+  switch (m.method) {
+    case 'initialize':
+      process.stdout.write('garbage before the handshake\n');
+      send({ jsonrpc: '2.0', id: 424242, result: {} });
+      return reply(m.id, {
+        protocolVersion: '2025-11-25',
+        capabilities: { tools: { listChanged: true } },
+        serverInfo: { name: 'fake-upstream', version: '1.0.0' },
+      });
+    case 'tools/list':
+      return reply(m.id, { tools: tools.map((name) => ({ name, inputSchema: { type: 'object' } })) });
+    case 'tools/call':
+      return callTool(m.id, m.params.name);
+    default:
+      return send({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `Method not found: ${m.method}` } });
+  }
+});
