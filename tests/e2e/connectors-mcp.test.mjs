@@ -23,9 +23,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
-  ROOT, withServer, within, eventually, freePort, apiToken, bearer, firstText, SUITE_BOUND, WAIT_MS,
+  ROOT, withServer, within, eventually, freePort, apiToken, bearer, firstText, modernCall, SUITE_BOUND, WAIT_MS,
 } from './support/mcp.mjs';
 import { tempDir } from './support/oauth.mjs';
 
@@ -64,8 +64,8 @@ function pidsWith(marker) {
   return pids;
 }
 
-async function connect(server, headers = {}) {
-  const client = new Client({ name: 'portcullis-e2e-connectors', version: '1.0.0' });
+async function connect(server, headers = {}, capabilities = {}) {
+  const client = new Client({ name: 'portcullis-e2e-connectors', version: '1.0.0' }, { capabilities });
   const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers } });
   await within(client.connect(transport, REQUEST), 'the SDK client to connect');
   return client;
@@ -181,6 +181,44 @@ describe('mcp_upstream over stdio (config/examples/federation.yaml)', SUITE_BOUN
       } finally {
         await client.close();
       }
+    }, { env: { PORTCULLIS_EVERYTHING: everythingCommand(marker) } });
+  });
+});
+
+describe('mcp_upstream: the upstream asks the client (sampling)', SUITE_BOUND, () => {
+  test('a session client answers on its stream; a 2026-07-28 client through input_required', async () => {
+    const marker = `e2e-${crypto.randomUUID()}`;
+    await withServer('config/examples/federation.yaml', async (server) => {
+      const client = await connect(server, {}, { sampling: {} });
+      const asked = [];
+      client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+        asked.push(request.params);
+        return { role: 'assistant', content: { type: 'text', text: 'sampled by the e2e client' }, model: 'e2e', stopReason: 'endTurn' };
+      });
+      try {
+        const text = await callText(client, 'everything_trigger-sampling-request', { prompt: 'hello' });
+        assert.match(text, /sampled by the e2e client/);
+        assert.equal(asked.length, 1);
+        assert.match(JSON.stringify(asked[0].messages), /hello/);
+      } finally {
+        await client.close();
+      }
+
+      // The 2026-07-28 client answers on a retry of the whole request.
+      const params = { name: 'everything_trigger-sampling-request', arguments: { prompt: 'again' } };
+      const capabilities = { sampling: {} };
+      const first = (await modernCall(server.url, 'tools/call', params, { capabilities })).response?.result;
+      assert.equal(first?.resultType, 'input_required', JSON.stringify(first));
+      const [key] = Object.keys(first.inputRequests);
+      assert.equal(first.inputRequests[key].method, 'sampling/createMessage');
+      const retry = {
+        ...params,
+        inputResponses: { [key]: { role: 'assistant', content: { type: 'text', text: 'sampled on retry' }, model: 'e2e' } },
+        ...(first.requestState !== undefined ? { requestState: first.requestState } : {}),
+      };
+      const second = (await modernCall(server.url, 'tools/call', retry, { capabilities })).response?.result;
+      assert.equal(second?.resultType, 'complete', JSON.stringify(second));
+      assert.match(firstText(second), /sampled on retry/);
     }, { env: { PORTCULLIS_EVERYTHING: everythingCommand(marker) } });
   });
 });
@@ -359,6 +397,25 @@ describe('mcp_upstream against a misbehaving upstream', SUITE_BOUND, () => {
         await eventually(() => listChanged > 0, 'notifications/tools/list_changed');
         await eventually(async () => (await toolNames(client)).includes('fake_grown'), 'the new tool to be listed');
         assert.equal(await callText(client, 'fake_grown', {}), 'I am new');
+      } finally {
+        await client.close();
+      }
+    }));
+  });
+
+  test('a cancelled call is cancelled upstream', async () => {
+    await withConfig(fakeConfig(), (config) => withServer(config, async (server) => {
+      const client = await connect(server);
+      try {
+        const controller = new AbortController();
+        const pending = client.callTool({ name: 'fake_wait', arguments: {} }, undefined, { ...REQUEST, signal: controller.signal })
+          .then((r) => r, (e) => e);
+        const id = (await eventually(() => /stderr: waiting (\S+)/.exec(server.output()), 'the upstream to get the call'))[1];
+        controller.abort('the user gave up');
+        const outcome = await within(pending, 'the cancelled call to settle');
+        assert.ok(outcome instanceof Error, `the SDK reports the cancellation: ${JSON.stringify(outcome)}`);
+        await eventually(() => server.output().includes(`stderr: cancelled ${id}`), `notifications/cancelled for ${id} upstream`);
+        assert.equal(await callText(client, 'fake_ok', {}), 'fine', 'the upstream still serves');
       } finally {
         await client.close();
       }

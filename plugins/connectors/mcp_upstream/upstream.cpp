@@ -560,6 +560,16 @@ void Upstream::handleCallMessage(const Json& message, sdk::Call* call) {
     } catch (const RpcError& e) {
       reply["error"] = {{"code", e.code()}, {"message", e.what()}};
       if (!e.data().is_null()) reply["error"]["data"] = e.data();
+    } catch (const sdk::detail::InputRequiredSignal&) {
+      // The client answers on a retry of the whole request: this upstream
+      // call ends here (and is cancelled), so leave it no question open.
+      reply["error"] = {{"code", sdk::codes::kInternalError}, {"message", "the client will answer on a retry"}};
+      sendQuietly(reply);
+      throw;
+    } catch (const sdk::detail::CancelledSignal&) {
+      reply["error"] = {{"code", sdk::codes::kInternalError}, {"message", "the request was cancelled"}};
+      sendQuietly(reply);
+      throw;
     }
   }
   sendQuietly(reply);

@@ -11,6 +11,8 @@
 //   huge        writes a line larger than any message the gateway accepts
 //   grow        adds the tool "grown" and sends tools/list_changed
 //   exit        exits the process
+//   wait        writes "waiting <requestId>" to stderr and never answers; a
+//               notifications/cancelled is written as "cancelled <requestId>"
 // With --down-while FILE it exits at once, before speaking, while FILE exists.
 import fs from 'node:fs';
 import readline from 'node:readline';
@@ -18,7 +20,7 @@ import readline from 'node:readline';
 const downWhile = process.argv.indexOf('--down-while');
 if (downWhile !== -1 && fs.existsSync(process.argv[downWhile + 1])) process.exit(3);
 
-const tools = ['ok', 'noisy', 'bad_result', 'huge', 'grow', 'exit'];
+const tools = ['ok', 'noisy', 'bad_result', 'huge', 'grow', 'exit', 'wait'];
 const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
 const reply = (id, result) => send({ jsonrpc: '2.0', id, result });
 const text = (t) => ({ content: [{ type: 'text', text: t }] });
@@ -43,6 +45,8 @@ function callTool(id, name) {
       return reply(id, text('I am new'));
     case 'exit':
       return process.exit(0);
+    case 'wait':
+      return process.stderr.write(`waiting ${JSON.stringify(id)}\n`);
     default:
       return send({ jsonrpc: '2.0', id, error: { code: -32602, message: `Unknown tool: ${name}` } });
   }
@@ -50,7 +54,10 @@ function callTool(id, name) {
 
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
   const m = JSON.parse(line);
-  if (m.id === undefined) return; // notifications
+  if (m.id === undefined) {
+    if (m.method === 'notifications/cancelled') process.stderr.write(`cancelled ${JSON.stringify(m.params.requestId)}\n`);
+    return;
+  }
   switch (m.method) {
     case 'initialize':
       process.stdout.write('garbage before the handshake\n');
