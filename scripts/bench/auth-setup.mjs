@@ -2,7 +2,7 @@
 // sign-in, and tokens obtained through the real authorization code flow.
 //
 //   node auth-setup.mjs config --out FILE [--access-token-ttl 24h]
-//        [--synchronous FULL|NORMAL]
+//        [--synchronous FULL|NORMAL] [--audit on|off]
 //     Writes the configuration: config/examples/open.yaml's server, logging
 //     and plugins (threads 128, demo + conformance) plus what
 //     tests/e2e/support/oauth.mjs's oauthConfig() adds for sign-in (the
@@ -59,6 +59,7 @@ async function writeConfig() {
   config.plugins.push({ name: 'conformance', kind: 'primitives', library: 'conformance', config: {} });
   const synchronous = opt('synchronous');
   if (synchronous) config.storage = { synchronous };
+  if (opt('audit', 'on') === 'off') config.audit = { enabled: false };
   await fs.writeFile(out, `${JSON.stringify(config, null, 2)}\n`);
 }
 

@@ -43,6 +43,9 @@
 #   --threads N          wrk -t (default 2)
 #   --chains N           refresh chains per round, at least --connections
 #                        (default: --connections)
+#   --audit on|off       the sign-in server's audit log (default on, as in a
+#                        real configuration: every tools/call is recorded);
+#                        off measures the token check alone
 #   --synchronous FULL|NORMAL  set storage.synchronous on the sign-in server
 #                        (default: not set, so the server's default, FULL)
 #   --perf               after the rounds, profile the sign-in server with
@@ -71,6 +74,7 @@ connections=64
 threads=2
 chains=""
 synchronous=""
+audit=on
 perf=0
 wait_quiet=0
 build=1
@@ -86,6 +90,7 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift 2 ;;
     --chains) chains="$2"; shift 2 ;;
     --synchronous) synchronous="$2"; shift 2 ;;
+    --audit) audit="$2"; shift 2 ;;
     --perf) perf=1; shift ;;
     --wait-quiet) wait_quiet="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
@@ -104,6 +109,7 @@ for p in $parts; do
   esac
 done
 case "$synchronous" in ""|FULL|NORMAL) ;; *) echo "auth.sh: --synchronous is FULL or NORMAL" >&2; exit 2 ;; esac
+case "$audit" in on|off) ;; *) echo "auth.sh: --audit is on or off" >&2; exit 2 ;; esac
 if [ "$chains" -lt "$connections" ]; then
   echo "auth.sh: --chains ($chains) must be at least --connections ($connections)" >&2; exit 2
 fi
@@ -162,7 +168,7 @@ fi
 mkdir -p "$WORK/signin/data" "$WORK/tokens"
 export PORTCULLIS_DATA_DIR="$WORK/signin/data"
 CONFIG="$WORK/signin/portcullis.yaml"
-"$NODE" "$BENCH_DIR/auth-setup.mjs" config --out "$CONFIG" --access-token-ttl 24h \
+"$NODE" "$BENCH_DIR/auth-setup.mjs" config --out "$CONFIG" --access-token-ttl 24h --audit "$audit" \
   ${synchronous:+--synchronous "$synchronous"}
 PASSWORD=$("$NODE" --input-type=module -e \
   "import {PASSWORD} from '$PC_ROOT/tests/e2e/support/oauth.mjs'; console.log(PASSWORD)")
@@ -314,6 +320,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 db_kb=$(du -sk "$PORTCULLIS_DATA_DIR" | cut -f1)
 command_line="scripts/bench/auth.sh --parts \"$parts\" --duration $duration --rounds $rounds --refresh-duration $refresh_duration --refresh-rounds $refresh_rounds --connections $connections --threads $threads --chains $chains"
 [ -z "$synchronous" ] || command_line+=" --synchronous $synchronous"
+[ "$audit" = on ] || command_line+=" --audit off"
 [ "$wait_quiet" = 0 ] || command_line+=" --wait-quiet $wait_quiet"
 status=0
 "$NODE" "$BENCH_DIR/auth-report.mjs" "$RESULTS" \
