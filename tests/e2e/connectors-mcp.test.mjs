@@ -14,7 +14,9 @@
 //   - a misbehaving upstream (support/fake-upstream.mjs): garbage output,
 //     stray replies, a result that is not an object and an oversized line
 //     never take the gateway down; list changes reach the client; with
-//     when_down: hide its tools leave the list while it is down and return.
+//     when_down: hide its tools leave the list while it is down and return;
+//   - identity assertions: an HTTP upstream gets a JWT naming the caller,
+//     verifiable with the gateway's JWKS, and never the caller's own token.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -27,6 +29,8 @@ import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@
 import {
   ROOT, withServer, within, eventually, freePort, apiToken, bearer, firstText, modernCall, SUITE_BOUND, WAIT_MS,
 } from './support/mcp.mjs';
+import http from 'node:http';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { tempDir } from './support/oauth.mjs';
 
 const REQUEST = { timeout: WAIT_MS };
@@ -310,6 +314,8 @@ plugins:
     library: mcp_upstream
     config:
       command: ${JSON.stringify(everythingCommand(marker))}
+      env: {E2E_CONNECTOR_MARK: ${marker}}
+      cwd: /tmp
       label: everything
       prefix: everything_
 policy:
@@ -335,7 +341,9 @@ policy:
           .then((r) => r, (e) => e);
         assert.ok(refused instanceof Error || refused.isError, `refused: ${JSON.stringify(refused)}`);
         assert.ok(!JSON.stringify(refused).includes('PATH'), 'the upstream never ran it');
-        assert.ok((await callText(admin, 'everything_get-env', {})).includes('PATH'));
+        const env = await callText(admin, 'everything_get-env', {});
+        assert.ok(env.includes('PATH'), 'the inherited environment');
+        assert.ok(env.includes(marker), 'plus the configured variable');
       } finally {
         await member.close();
         await admin.close();
@@ -452,6 +460,95 @@ describe('mcp_upstream against a misbehaving upstream', SUITE_BOUND, () => {
       }));
     } finally {
       await dir.remove();
+    }
+  });
+});
+
+/**
+ * A minimal 2025-11-25 Streamable HTTP upstream whose one tool answers with
+ * the Authorization header of the request that called it.
+ */
+async function startHeaderEchoUpstream() {
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'POST') {
+      res.writeHead(405).end();
+      return;
+    }
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      const m = JSON.parse(body);
+      const answer = (result) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Mcp-Session-Id': 'echo-session' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
+      };
+      if (m.id === undefined) {
+        res.writeHead(202).end();
+      } else if (m.method === 'initialize') {
+        answer({ protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'echo', version: '1' } });
+      } else if (m.method === 'tools/list') {
+        answer({ tools: [{ name: 'authorization', inputSchema: { type: 'object' } }] });
+      } else if (m.method === 'tools/call') {
+        answer({ content: [{ type: 'text', text: req.headers.authorization ?? '(none)' }] });
+      } else {
+        res.writeHead(400, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'Method not found' } }));
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/mcp`,
+    stop: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+describe('mcp_upstream identity assertions', SUITE_BOUND, () => {
+  test('each call carries a fresh JWT naming the caller, never the caller\'s token', async () => {
+    const upstream = await startHeaderEchoUpstream();
+    try {
+      await withConfig(`${PREAMBLE}
+auth:
+  identity: builtin
+plugins:
+  - name: builtin
+    kind: identity
+    library: builtin
+    config: {}
+  - name: echo
+    kind: connector
+    library: mcp_upstream
+    config:
+      url: ${upstream.url}
+      prefix: echo_
+      identity: {assertion: {audience: "https://backend.example", scheme: Bearer, ttl: 30s}}
+policy:
+  rules:
+    - name: members-echo
+      effect: allow
+      roles: [member]
+      tools: ["echo_*"]
+`, (config) => withServer(config, async (server) => {
+        const token = await apiToken(server, { user: 'carol', role: 'member' });
+        const client = await connect(server, bearer(token));
+        try {
+          const header = await callText(client, 'echo_authorization', {});
+          const [scheme, jwt] = header.split(' ');
+          assert.equal(scheme, 'Bearer', header);
+          assert.notEqual(jwt, token, "the caller's own token is never forwarded");
+          const jwks = createRemoteJWKSet(new URL('/oauth/jwks', server.origin));
+          const { payload, protectedHeader } = await jwtVerify(jwt, jwks, { audience: 'https://backend.example' });
+          assert.equal(protectedHeader.typ, 'identity-assertion+jwt');
+          assert.equal(payload.preferred_username, 'carol');
+          assert.ok(payload.exp - payload.iat <= 30, `ttl 30s: ${JSON.stringify(payload)}`);
+          const again = (await callText(client, 'echo_authorization', {})).split(' ')[1];
+          assert.notEqual(again, jwt, 'a fresh assertion for each call');
+        } finally {
+          await client.close();
+        }
+      }));
+    } finally {
+      await upstream.stop();
     }
   });
 });
