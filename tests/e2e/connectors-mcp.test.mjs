@@ -42,6 +42,15 @@ data_dir: ./var
 logging:
   level: info
 `;
+// Sign-in with the built-in identity provider; the plugin list continues.
+const SIGN_IN = `auth:
+  identity: builtin
+plugins:
+  - name: builtin
+    kind: identity
+    library: builtin
+    config: {}
+`;
 const FAKE_UPSTREAM = path.join(ROOT, 'tests/e2e/support/fake-upstream.mjs');
 const EVERYTHING = path.join(ROOT, 'tests/e2e/node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 
@@ -302,14 +311,7 @@ describe('mcp_upstream over legacy HTTP+SSE', SUITE_BOUND, () => {
 describe('mcp_upstream with sign-in and a policy', SUITE_BOUND, () => {
   test('a member sees and calls only the everything_* tools the policy allows', async () => {
     const marker = `e2e-${crypto.randomUUID()}`;
-    await withConfig(`${PREAMBLE}auth:
-  identity: builtin
-plugins:
-  - name: builtin
-    kind: identity
-    library: builtin
-    config: {}
-  - name: everything
+    await withConfig(`${PREAMBLE}${SIGN_IN}  - name: everything
     kind: connector
     library: mcp_upstream
     config:
@@ -507,15 +509,7 @@ describe('mcp_upstream identity assertions', SUITE_BOUND, () => {
   test('each call carries a fresh JWT naming the caller, never the caller\'s token', async () => {
     const upstream = await startHeaderEchoUpstream();
     try {
-      await withConfig(`${PREAMBLE}
-auth:
-  identity: builtin
-plugins:
-  - name: builtin
-    kind: identity
-    library: builtin
-    config: {}
-  - name: echo
+      await withConfig(`${PREAMBLE}${SIGN_IN}  - name: echo
     kind: connector
     library: mcp_upstream
     config:
