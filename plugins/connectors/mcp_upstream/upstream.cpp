@@ -116,7 +116,17 @@ void Upstream::connect() {
     onInbound(m, related, generation);
   };
   handlers.requestFailed = [this, generation](const Json& id, const std::string& reason) {
-    if (endListen(id, generation)) return;
+    if (endListen(id, generation)) {
+      // A listen stream that cannot be opened or read is the one sign of a
+      // gone 2026-07-28 upstream while no call is made.
+      bool opened;
+      {
+        std::lock_guard lock(mutex_);
+        opened = breaker_.failure(Clock::now());
+      }
+      if (opened) markDown("the subscriptions/listen stream keeps failing: " + reason, generation);
+      return;
+    }
     Json failure{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", sdk::codes::kInternalError}, {"message", reason}}}};
     correlator_.route(failure, id);
   };
