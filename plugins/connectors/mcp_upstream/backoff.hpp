@@ -12,7 +12,8 @@ using Clock = std::chrono::steady_clock;
 
 class Backoff {
  public:
-  Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) : initial_(initial), max_(max), next_(initial) {}
+  Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max)
+      : initial_(initial), max_(max), next_(initial) {}
 
   // The delay before the next attempt; each call doubles the one after, up to max.
   std::chrono::milliseconds next() {
@@ -32,7 +33,8 @@ class CircuitBreaker {
  public:
   enum class State { Closed, Open, HalfOpen };
 
-  CircuitBreaker(int failures, std::chrono::milliseconds reset) : threshold_(failures), reset_(reset) {}
+  CircuitBreaker(int failures, std::chrono::milliseconds reset)
+      : threshold_(failures), reset_(reset) {}
 
   // Whether a request may go upstream now. An open breaker lets one trial
   // through once `reset` has passed (half-open).
@@ -58,7 +60,8 @@ class CircuitBreaker {
   // How long an open breaker still refuses.
   std::chrono::milliseconds remaining(Clock::time_point now) const {
     if (state_ != State::Open) return std::chrono::milliseconds(0);
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(reset_ - (now - openedAt_));
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(reset_ - (now - openedAt_));
     return left.count() > 0 ? left : std::chrono::milliseconds(0);
   }
 

@@ -72,9 +72,11 @@ std::shared_ptr<Pending> Correlator::latest() const {
 }
 
 Correlator::Route Correlator::route(const Json& message, const std::optional<Json>& related) {
-  if (!message.is_object() || message.value("jsonrpc", std::string()) != "2.0") return Route::Invalid;
+  if (!message.is_object() || message.value("jsonrpc", std::string()) != "2.0")
+    return Route::Invalid;
   const bool hasMethod = message.contains("method") && message["method"].is_string();
-  const bool hasId = message.contains("id") && (message["id"].is_string() || message["id"].is_number_integer());
+  const bool hasId =
+      message.contains("id") && (message["id"].is_string() || message["id"].is_number_integer());
   std::lock_guard lock(mutex_);
   if (!hasMethod) {
     if (!hasId) return Route::Invalid;
@@ -93,7 +95,8 @@ Correlator::Route Correlator::route(const Json& message, const std::optional<Jso
   const std::string method = message["method"].get<std::string>();
   std::shared_ptr<Pending> target;
   if (method == "notifications/progress") {
-    const Json token = message.contains("params") ? message["params"].value("progressToken", Json()) : Json();
+    const Json token =
+        message.contains("params") ? message["params"].value("progressToken", Json()) : Json();
     for (const auto& [key, p] : pending_) {
       if (token.is_string() && token.get<std::string>() == progressTokenFor(p->id())) target = p;
     }

@@ -61,10 +61,10 @@ class Correlator {
   void close(const Json& id);
 
   enum class Route {
-    Delivered,       // handed to a pending call
-    UnknownResponse, // a response whose id matches nothing in flight
-    Unrouted,        // a request or notification for the connector itself
-    Invalid          // not a JSON-RPC message
+    Delivered,        // handed to a pending call
+    UnknownResponse,  // a response whose id matches nothing in flight
+    Unrouted,         // a request or notification for the connector itself
+    Invalid           // not a JSON-RPC message
   };
   // `related` is the id of the request whose reply stream carried the message.
   Route route(const Json& message, const std::optional<Json>& related = std::nullopt);

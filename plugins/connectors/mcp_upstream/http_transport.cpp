@@ -15,7 +15,9 @@ using Poco::Net::HTTPResponse;
 
 namespace {
 
-Poco::Timespan span(Millis m) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(m.count()) * 1000); }
+Poco::Timespan span(Millis m) {
+  return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(m.count()) * 1000);
+}
 
 // Reads a whole body, refusing one larger than `cap`.
 std::string readCapped(std::istream& in, size_t cap) {
@@ -23,7 +25,8 @@ std::string readCapped(std::istream& in, size_t cap) {
   char chunk[16384];
   while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
     body.append(chunk, static_cast<size_t>(in.gcount()));
-    if (body.size() > cap) throw UpstreamError("a reply larger than " + std::to_string(cap) + " bytes");
+    if (body.size() > cap)
+      throw UpstreamError("a reply larger than " + std::to_string(cap) + " bytes");
   }
   return body;
 }
@@ -38,7 +41,8 @@ void readEvents(std::istream& in, SseParser& parser, const std::atomic<bool>& st
     chunk[0] = static_cast<char>(first);
     std::streamsize n = 1;
     const std::streamsize available = buffer->in_avail();
-    if (available > 0) n += buffer->sgetn(chunk + 1, std::min<std::streamsize>(available, sizeof chunk - 1));
+    if (available > 0)
+      n += buffer->sgetn(chunk + 1, std::min<std::streamsize>(available, sizeof chunk - 1));
     parser.feed(std::string_view(chunk, static_cast<size_t>(n)));
   }
 }
@@ -47,7 +51,8 @@ bool isEventStream(const HTTPResponse& response) {
   return response.getContentType().rfind("text/event-stream", 0) == 0;
 }
 
-void deliverBody(const std::string& body, const std::optional<Json>& related, const Transport::Handlers& handlers) {
+void deliverBody(const std::string& body, const std::optional<Json>& related,
+                 const Transport::Handlers& handlers) {
   std::string reason;
   auto parsed = parseMessage(body, reason);
   if (!parsed) throw UpstreamError("the upstream's reply is " + reason);
@@ -62,8 +67,10 @@ SseParser eventParser(const Transport::Handlers& handlers) {
   return SseParser(kMaxMessageBytes, [&handlers](const SseEvent& e) {
     if (e.event != "message" || e.data.empty()) return;
     std::string reason;
-    if (auto m = parseMessage(e.data, reason)) handlers.inbound(*m, std::nullopt);
-    else handlers.log(sdk::LogLevel::Warning, "ignored an event of the upstream: " + reason);
+    if (auto m = parseMessage(e.data, reason))
+      handlers.inbound(*m, std::nullopt);
+    else
+      handlers.log(sdk::LogLevel::Warning, "ignored an event of the upstream: " + reason);
   });
 }
 
@@ -74,8 +81,10 @@ void applyHeaders(HTTPRequest& request, const Headers& configured, const Headers
 
 }  // namespace
 
-HttpEndpoint::HttpEndpoint(const Settings& settings, const std::string& url) : settings_(settings), uri_(url) {
-  if (uri_.getScheme() != "http" && uri_.getScheme() != "https") throw std::invalid_argument("url: http or https only");
+HttpEndpoint::HttpEndpoint(const Settings& settings, const std::string& url)
+    : settings_(settings), uri_(url) {
+  if (uri_.getScheme() != "http" && uri_.getScheme() != "https")
+    throw std::invalid_argument("url: http or https only");
   if (uri_.getHost().empty()) throw std::invalid_argument("url: no host");
 }
 
@@ -95,15 +104,18 @@ std::unique_ptr<HTTPClientSession> HttpEndpoint::acquire(Millis receiveTimeout) 
   }
   if (!session) {
     if (uri_.getScheme() == "https") {
-      static const Poco::Net::Context::Ptr context = new Poco::Net::Context(
-          Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri_.getHost(), uri_.getPort(), context);
+      static const Poco::Net::Context::Ptr context =
+          new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
+                                 Poco::Net::Context::VERIFY_RELAXED, 9, true);
+      session =
+          std::make_unique<Poco::Net::HTTPSClientSession>(uri_.getHost(), uri_.getPort(), context);
     } else {
       session = std::make_unique<HTTPClientSession>(uri_.getHost(), uri_.getPort());
     }
     session->setKeepAlive(true);
   }
-  session->setTimeout(span(settings_.connectTimeout), span(settings_.requestTimeout), span(receiveTimeout));
+  session->setTimeout(span(settings_.connectTimeout), span(settings_.requestTimeout),
+                      span(receiveTimeout));
   return session;
 }
 
@@ -149,13 +161,15 @@ void StreamableHttpTransport::setProtocolVersion(const std::string& version, boo
   std::lock_guard lock(mutex_);
   protocolVersion_ = version;
   stateless_ = stateless;
-  if (!stateless_ && !getThread_.joinable()) getThread_ = std::thread([this] { listenOnGetStream(); });
+  if (!stateless_ && !getThread_.joinable())
+    getThread_ = std::thread([this] { listenOnGetStream(); });
 }
 
 void StreamableHttpTransport::send(const Json& message, const Headers& extra) {
   if (closing_) throw UpstreamError("the connection is closing");
   const bool isRequest = message.contains("method") && message.contains("id");
-  const bool handshake = isRequest && (message["method"] == "initialize" || message["method"] == "server/discover");
+  const bool handshake =
+      isRequest && (message["method"] == "initialize" || message["method"] == "server/discover");
   if (!isRequest || handshake) {
     post(message, extra, handshake);
     return;
@@ -171,8 +185,10 @@ void StreamableHttpTransport::send(const Json& message, const Headers& extra) {
 
 void StreamableHttpTransport::track(const Json& id, HTTPClientSession* session) {
   std::lock_guard lock(mutex_);
-  if (session != nullptr) active_[id.dump()] = session;
-  else active_.erase(id.dump());
+  if (session != nullptr)
+    active_[id.dump()] = session;
+  else
+    active_.erase(id.dump());
 }
 
 bool StreamableHttpTransport::abortRequest(const Json& id) {
@@ -195,7 +211,8 @@ bool StreamableHttpTransport::readReplyStream(std::istream& in, const std::optio
       handlers_.log(sdk::LogLevel::Warning, "ignored an event of the upstream: " + reason);
       return;
     }
-    if (related && m->is_object() && !m->contains("method") && m->value("id", Json()) == *related) answered = true;
+    if (related && m->is_object() && !m->contains("method") && m->value("id", Json()) == *related)
+      answered = true;
     handlers_.inbound(*m, related);
   });
   readEvents(in, parser, closing_);
@@ -209,7 +226,8 @@ bool StreamableHttpTransport::resume(const Json& id, std::string& lastEventId) {
   for (int attempt = 0; attempt < 1000 && !closing_ && !lastEventId.empty(); ++attempt) {
     auto session = endpoint_.acquire(endpoint_.settings().requestTimeout);
     session->setKeepAlive(false);
-    HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()), HTTPRequest::HTTP_1_1);
+    HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()),
+                        HTTPRequest::HTTP_1_1);
     request.set("Accept", "text/event-stream");
     request.set("Last-Event-ID", lastEventId);
     {
@@ -243,7 +261,8 @@ void StreamableHttpTransport::post(const Json& message, const Headers& extra, bo
   const std::optional<Json> related = isRequest ? std::optional<Json>(message["id"]) : std::nullopt;
   const std::string body = message.dump(-1, ' ', false, Json::error_handler_t::replace);
   auto session = endpoint_.acquire(endpoint_.settings().requestTimeout);
-  HTTPRequest request(HTTPRequest::HTTP_POST, endpoint_.target(endpoint_.uri()), HTTPRequest::HTTP_1_1);
+  HTTPRequest request(HTTPRequest::HTTP_POST, endpoint_.target(endpoint_.uri()),
+                      HTTPRequest::HTTP_1_1);
   request.setContentType("application/json");
   request.set("Accept", "application/json, text/event-stream");
   bool stateless;
@@ -275,15 +294,16 @@ void StreamableHttpTransport::post(const Json& message, const Headers& extra, bo
   }
   const int status = response.getStatus();
   if (handshake && (status == 404 || status == 405)) {
-    throw NotStreamableHttp("the upstream answered " + message["method"].get<std::string>() + " with HTTP " +
-                            std::to_string(status));
+    throw NotStreamableHttp("the upstream answered " + message["method"].get<std::string>() +
+                            " with HTTP " + std::to_string(status));
   }
   if (status == 404 && !handshake && !sessionId.empty()) {
     handlers_.lost("the upstream ended the session (HTTP 404)");
     throw UpstreamError("the upstream ended the session");
   }
   if (status >= 300 && status < 400) {
-    throw UpstreamError("the upstream answered HTTP " + std::to_string(status) + " (redirects are not followed)");
+    throw UpstreamError("the upstream answered HTTP " + std::to_string(status) +
+                        " (redirects are not followed)");
   }
   if (handshake && response.has("Mcp-Session-Id")) {
     std::lock_guard lock(mutex_);
@@ -299,17 +319,20 @@ void StreamableHttpTransport::post(const Json& message, const Headers& extra, bo
       if (isRequest && !answered && !closing_ && !stateless && !lastEventId.empty()) {
         answered = resume(*related, lastEventId);
       }
-      if (isRequest && !answered) handlers_.requestFailed(*related, "the upstream's reply stream ended without a result");
+      if (isRequest && !answered)
+        handlers_.requestFailed(*related, "the upstream's reply stream ended without a result");
       return;  // a stream is read to its end; the connection is not reused
     } else {
       const std::string text = readCapped(*in, status < 300 ? kMaxMessageBytes : 64 * 1024);
       if (status >= 300) {
         // An error status may still carry a JSON-RPC error for the request.
         Json parsed = Json::parse(text, nullptr, false);
-        if (isRequest && parsed.is_object() && parsed.contains("error") && parsed.value("id", Json()) == *related) {
+        if (isRequest && parsed.is_object() && parsed.contains("error") &&
+            parsed.value("id", Json()) == *related) {
           handlers_.inbound(parsed, related);
         } else {
-          throw UpstreamError("the upstream answered HTTP " + std::to_string(status) + ": " + text.substr(0, 200));
+          throw UpstreamError("the upstream answered HTTP " + std::to_string(status) + ": " +
+                              text.substr(0, 200));
         }
       } else if (!text.empty()) {
         deliverBody(text, related, handlers_);
@@ -330,7 +353,8 @@ void StreamableHttpTransport::listenOnGetStream() {
     try {
       auto session = endpoint_.acquire(Millis(3'600'000));
       session->setKeepAlive(false);
-      HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()), HTTPRequest::HTTP_1_1);
+      HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()),
+                          HTTPRequest::HTTP_1_1);
       request.set("Accept", "text/event-stream");
       {
         std::lock_guard lock(mutex_);
@@ -384,7 +408,8 @@ void StreamableHttpTransport::close() {
   try {
     // Ends the 2025 session politely; a failure changes nothing.
     auto session = endpoint_.acquire(Millis(2'000));
-    HTTPRequest request(HTTPRequest::HTTP_DELETE, endpoint_.target(endpoint_.uri()), HTTPRequest::HTTP_1_1);
+    HTTPRequest request(HTTPRequest::HTTP_DELETE, endpoint_.target(endpoint_.uri()),
+                        HTTPRequest::HTTP_1_1);
     request.set("Mcp-Session-Id", sessionId);
     applyHeaders(request, endpoint_.settings().headers, {});
     session->sendRequest(request);
@@ -400,7 +425,8 @@ void LegacySseTransport::open(Handlers handlers) {
   handlers_ = std::move(handlers);
   stream_ = endpoint_.acquire(Millis(3'600'000));
   stream_->setKeepAlive(false);
-  HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()), HTTPRequest::HTTP_1_1);
+  HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()),
+                      HTTPRequest::HTTP_1_1);
   request.set("Accept", "text/event-stream");
   applyHeaders(request, endpoint_.settings().headers, {});
   std::istream* in = nullptr;
@@ -412,7 +438,8 @@ void LegacySseTransport::open(Handlers handlers) {
     throw UpstreamError("cannot reach " + endpoint_.uri().toString() + ": " + e.displayText());
   }
   if (response.getStatus() != 200 || !isEventStream(response)) {
-    throw UpstreamError("the upstream's SSE endpoint answered HTTP " + std::to_string(response.getStatus()));
+    throw UpstreamError("the upstream's SSE endpoint answered HTTP " +
+                        std::to_string(response.getStatus()));
   }
   streamThread_ = std::thread([this, in] {
     std::string why = "the event stream ended";
@@ -421,7 +448,8 @@ void LegacySseTransport::open(Handlers handlers) {
         if (e.event == "endpoint") {
           std::lock_guard lock(mutex_);
           Poco::URI resolved(endpoint_.uri(), e.data);
-          if (resolved.getHost() != endpoint_.uri().getHost() || resolved.getPort() != endpoint_.uri().getPort()) {
+          if (resolved.getHost() != endpoint_.uri().getHost() ||
+              resolved.getPort() != endpoint_.uri().getPort()) {
             failure_ = "the upstream named an endpoint on another host";
           } else {
             postTarget_ = endpoint_.target(resolved);
@@ -431,8 +459,10 @@ void LegacySseTransport::open(Handlers handlers) {
         }
         if (e.event != "message") return;
         std::string reason;
-        if (auto m = parseMessage(e.data, reason)) handlers_.inbound(*m, std::nullopt);
-        else handlers_.log(sdk::LogLevel::Warning, "ignored an event of the upstream: " + reason);
+        if (auto m = parseMessage(e.data, reason))
+          handlers_.inbound(*m, std::nullopt);
+        else
+          handlers_.log(sdk::LogLevel::Warning, "ignored an event of the upstream: " + reason);
       });
       readEvents(*in, parser, closing_);
     } catch (const std::exception& e) {
@@ -446,7 +476,8 @@ void LegacySseTransport::open(Handlers handlers) {
     if (!closing_) handlers_.lost(why);
   });
   std::unique_lock lock(mutex_);
-  if (!ready_.wait_for(lock, endpoint_.settings().connectTimeout, [&] { return !postTarget_.empty() || !failure_.empty(); })) {
+  if (!ready_.wait_for(lock, endpoint_.settings().connectTimeout,
+                       [&] { return !postTarget_.empty() || !failure_.empty(); })) {
     throw UpstreamError("the upstream sent no endpoint event");
   }
   if (postTarget_.empty()) throw UpstreamError(failure_);
@@ -473,7 +504,8 @@ void LegacySseTransport::send(const Json& message, const Headers& extra) {
     throw UpstreamError("cannot reach " + endpoint_.uri().toString() + ": " + e.displayText());
   }
   if (response.getStatus() >= 300) {
-    throw UpstreamError("the upstream refused a message with HTTP " + std::to_string(response.getStatus()));
+    throw UpstreamError("the upstream refused a message with HTTP " +
+                        std::to_string(response.getStatus()));
   }
   if (response.getKeepAlive()) endpoint_.release(std::move(session));
 }

@@ -73,12 +73,15 @@ class StreamableHttpTransport : public Transport {
   void close() override;
   void setProtocolVersion(const std::string& version, bool stateless) override;
   bool abortRequest(const Json& id) override;
-  std::string describe() const override { return "Streamable HTTP endpoint " + endpoint_.uri().toString(); }
+  std::string describe() const override {
+    return "Streamable HTTP endpoint " + endpoint_.uri().toString();
+  }
 
  private:
   void post(const Json& message, const Headers& extra, bool handshake);
   // Reads a reply stream; returns whether it carried the request's answer.
-  bool readReplyStream(std::istream& in, const std::optional<Json>& related, std::string& lastEventId);
+  bool readReplyStream(std::istream& in, const std::optional<Json>& related,
+                       std::string& lastEventId);
   bool resume(const Json& id, std::string& lastEventId);
   void listenOnGetStream();
   void track(const Json& id, Poco::Net::HTTPClientSession* session);
@@ -106,7 +109,9 @@ class LegacySseTransport : public Transport {
   void open(Handlers handlers) override;
   void send(const Json& message, const Headers& extra) override;
   void close() override;
-  std::string describe() const override { return "HTTP+SSE endpoint " + endpoint_.uri().toString(); }
+  std::string describe() const override {
+    return "HTTP+SSE endpoint " + endpoint_.uri().toString();
+  }
 
  private:
   HttpEndpoint endpoint_;

@@ -32,8 +32,10 @@ class McpUpstream : public PrimitiveProvider {
   // The plugin does not learn its instance name, so messages to clients use
   // `label`, else what the upstream runs or where it lives.
   static std::string connectorName(const Json& config) {
-    if (config.contains("label") && config["label"].is_string()) return config["label"].get<std::string>();
-    if (config.contains("url") && config["url"].is_string()) return config["url"].get<std::string>();
+    if (config.contains("label") && config["label"].is_string())
+      return config["label"].get<std::string>();
+    if (config.contains("url") && config["url"].is_string())
+      return config["url"].get<std::string>();
     if (config.contains("command") && config["command"].is_string()) {
       const auto words = splitCommandLine(config["command"].get<std::string>());
       return words.empty() ? "(stdio)" : words.front();

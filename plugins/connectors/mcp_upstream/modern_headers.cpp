@@ -11,7 +11,8 @@ std::string base64(const std::string& in) {
   std::string out;
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    const unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+    const unsigned n = (static_cast<unsigned char>(in[i]) << 16) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8) |
                        static_cast<unsigned char>(in[i + 2]);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
@@ -30,7 +31,8 @@ std::string base64(const std::string& in) {
 }
 
 bool plain(const std::string& value) {
-  if (!value.empty() && (value.front() == ' ' || value.back() == ' ' || value.front() == '\t' || value.back() == '\t')) {
+  if (!value.empty() && (value.front() == ' ' || value.back() == ' ' || value.front() == '\t' ||
+                         value.back() == '\t')) {
     return false;
   }
   for (unsigned char c : value) {
@@ -64,7 +66,7 @@ std::string encodeHeaderValue(const std::string& value) {
 std::map<std::string, std::string> modernHeaders(const std::string& method, const Json& params,
                                                  const Json& inputSchema) {
   std::map<std::string, std::string> headers{{"Mcp-Method", method}};
-  const char* nameKey = method == "resources/read" ? "uri"
+  const char* nameKey = method == "resources/read"                            ? "uri"
                         : (method == "tools/call" || method == "prompts/get") ? "name"
                                                                               : nullptr;
   if (nameKey != nullptr && params.contains(nameKey) && params[nameKey].is_string()) {
@@ -83,11 +85,16 @@ std::map<std::string, std::string> modernHeaders(const std::string& method, cons
     }
     if (value == nullptr) continue;
     std::string text;
-    if (value->is_string()) text = value->get<std::string>();
-    else if (value->is_boolean()) text = value->get<bool>() ? "true" : "false";
-    else if (value->is_number_integer()) text = std::to_string(value->get<long long>());
-    else if (value->is_number()) text = value->dump();
-    else continue;
+    if (value->is_string())
+      text = value->get<std::string>();
+    else if (value->is_boolean())
+      text = value->get<bool>() ? "true" : "false";
+    else if (value->is_number_integer())
+      text = std::to_string(value->get<long long>());
+    else if (value->is_number())
+      text = value->dump();
+    else
+      continue;
     headers["Mcp-Param-" + header] = encodeHeaderValue(text);
   }
   return headers;

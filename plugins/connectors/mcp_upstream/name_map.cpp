@@ -27,14 +27,17 @@ bool globMatch(const std::string& pattern, const std::string& text) {
 }
 
 NameMap::NameMap(const Settings& settings)
-    : prefix_(settings.prefix), include_(settings.include), exclude_(settings.exclude), overrides_(settings.tools) {
+    : prefix_(settings.prefix),
+      include_(settings.include),
+      exclude_(settings.exclude),
+      overrides_(settings.tools) {
   std::map<std::string, std::string> renamedFrom;
   for (const auto& [upstream, o] : overrides_) {
     if (!o.name) continue;
     auto [it, fresh] = renamedFrom.emplace(*o.name, upstream);
     if (!fresh) {
-      throw std::invalid_argument("tools: \"" + it->second + "\" and \"" + upstream + "\" are both renamed to \"" +
-                                  *o.name + "\"");
+      throw std::invalid_argument("tools: \"" + it->second + "\" and \"" + upstream +
+                                  "\" are both renamed to \"" + *o.name + "\"");
     }
   }
 }
@@ -55,20 +58,23 @@ std::string NameMap::externalTool(const std::string& upstreamName) const {
   return prefix_ + upstreamName;
 }
 
-NameMap::Mapped NameMap::mapList(const Json& list, bool tools, std::map<std::string, std::string>& reverse) {
+NameMap::Mapped NameMap::mapList(const Json& list, bool tools,
+                                 std::map<std::string, std::string>& reverse) {
   Mapped out;
   std::map<std::string, std::string> fresh;
   for (const auto& item : list) {
     if (!item.is_object() || !item.contains("name") || !item["name"].is_string()) {
-      out.warnings.push_back(std::string(tools ? "a tool" : "a prompt") + " without a name was skipped");
+      out.warnings.push_back(std::string(tools ? "a tool" : "a prompt") +
+                             " without a name was skipped");
       continue;
     }
     const std::string name = item["name"].get<std::string>();
     if (!selected(name)) continue;
     const std::string external = tools ? externalTool(name) : externalPrompt(name);
     if (auto clash = fresh.find(external); clash != fresh.end()) {
-      out.warnings.push_back(std::string(tools ? "tool" : "prompt") + " \"" + name + "\" hidden: \"" + clash->second +
-                             "\" is already listed as \"" + external + "\"");
+      out.warnings.push_back(std::string(tools ? "tool" : "prompt") + " \"" + name +
+                             "\" hidden: \"" + clash->second + "\" is already listed as \"" +
+                             external + "\"");
       continue;
     }
     fresh.emplace(external, name);
@@ -76,7 +82,8 @@ NameMap::Mapped NameMap::mapList(const Json& list, bool tools, std::map<std::str
     definition["name"] = external;
     if (tools) {
       auto o = overrides_.find(name);
-      if (o != overrides_.end() && o->second.description) definition["description"] = *o->second.description;
+      if (o != overrides_.end() && o->second.description)
+        definition["description"] = *o->second.description;
     }
     out.definitions.push_back(std::move(definition));
   }
@@ -84,7 +91,9 @@ NameMap::Mapped NameMap::mapList(const Json& list, bool tools, std::map<std::str
   return out;
 }
 
-NameMap::Mapped NameMap::mapTools(const Json& upstreamTools) { return mapList(upstreamTools, true, toolReverse_); }
+NameMap::Mapped NameMap::mapTools(const Json& upstreamTools) {
+  return mapList(upstreamTools, true, toolReverse_);
+}
 
 NameMap::Mapped NameMap::mapPrompts(const Json& upstreamPrompts) {
   return mapList(upstreamPrompts, false, promptReverse_);

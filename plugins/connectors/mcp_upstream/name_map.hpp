@@ -36,7 +36,9 @@ class NameMap {
 
   bool selected(const std::string& upstreamName) const;
   std::string externalTool(const std::string& upstreamName) const;
-  std::string externalPrompt(const std::string& upstreamName) const { return prefix_ + upstreamName; }
+  std::string externalPrompt(const std::string& upstreamName) const {
+    return prefix_ + upstreamName;
+  }
 
  private:
   Mapped mapList(const Json& list, bool tools, std::map<std::string, std::string>& reverse);

@@ -91,7 +91,9 @@ std::string headerValue(const std::string& name, const Json& value) {
   if (value.contains("env")) {
     const std::string variable = value["env"].get<std::string>();
     const char* set = std::getenv(variable.c_str());
-    if (set == nullptr) throw std::invalid_argument("headers." + name + ": environment variable " + variable + " is not set");
+    if (set == nullptr)
+      throw std::invalid_argument("headers." + name + ": environment variable " + variable +
+                                  " is not set");
     return set;
   }
   return readSecretFile(value["file"].get<std::string>());
@@ -102,7 +104,8 @@ Millis durationAt(const Json& object, const char* key, Millis fallback) {
   return parseDuration(object[key].get<std::string>());
 }
 
-std::vector<std::string> strings(const Json& config, const char* key, std::vector<std::string> fallback) {
+std::vector<std::string> strings(const Json& config, const char* key,
+                                 std::vector<std::string> fallback) {
   if (!config.contains(key)) return fallback;
   return config[key].get<std::vector<std::string>>();
 }
@@ -130,21 +133,29 @@ std::vector<std::string> splitCommandLine(const std::string& line) {
   for (size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (quote == '\'') {
-      if (c == '\'') quote = 0;
-      else word += c;
+      if (c == '\'')
+        quote = 0;
+      else
+        word += c;
     } else if (quote == '"') {
-      if (c == '"') quote = 0;
-      else if (c == '\\' && i + 1 < line.size() && (line[i + 1] == '"' || line[i + 1] == '\\')) word += line[++i];
-      else word += c;
+      if (c == '"')
+        quote = 0;
+      else if (c == '\\' && i + 1 < line.size() && (line[i + 1] == '"' || line[i + 1] == '\\'))
+        word += line[++i];
+      else
+        word += c;
     } else if (c == ' ' || c == '\t' || c == '\n') {
       if (inWord) words.push_back(std::move(word));
       word.clear();
       inWord = false;
     } else {
       inWord = true;
-      if (c == '"' || c == '\'') quote = c;
-      else if (c == '\\' && i + 1 < line.size()) word += line[++i];
-      else word += c;
+      if (c == '"' || c == '\'')
+        quote = c;
+      else if (c == '\\' && i + 1 < line.size())
+        word += line[++i];
+      else
+        word += c;
     }
   }
   if (quote != 0) throw std::invalid_argument("command: unterminated quote");
@@ -170,7 +181,8 @@ Settings parseSettings(const Json& config) {
     if (config.contains("env")) s.env = config["env"].get<std::map<std::string, std::string>>();
     s.cwd = config.value("cwd", std::string());
     for (const char* httpOnly : {"transport", "headers", "pool", "identity"}) {
-      if (config.contains(httpOnly)) throw std::invalid_argument(std::string(httpOnly) + ": only for an HTTP upstream (url)");
+      if (config.contains(httpOnly))
+        throw std::invalid_argument(std::string(httpOnly) + ": only for an HTTP upstream (url)");
     }
   } else {
     s.url = config["url"].get<std::string>();
@@ -178,14 +190,17 @@ Settings parseSettings(const Json& config) {
       throw std::invalid_argument("url: must start with http:// or https://");
     }
     for (const char* stdioOnly : {"args", "env", "cwd"}) {
-      if (config.contains(stdioOnly)) throw std::invalid_argument(std::string(stdioOnly) + ": only for a stdio upstream (command)");
+      if (config.contains(stdioOnly))
+        throw std::invalid_argument(std::string(stdioOnly) +
+                                    ": only for a stdio upstream (command)");
     }
     const std::string transport = config.value("transport", std::string("auto"));
     s.transport = transport == "sse"               ? TransportKind::Sse
                   : transport == "streamable_http" ? TransportKind::StreamableHttp
                                                    : TransportKind::Auto;
     if (config.contains("headers")) {
-      for (const auto& [name, value] : config["headers"].items()) s.headers[name] = headerValue(name, value);
+      for (const auto& [name, value] : config["headers"].items())
+        s.headers[name] = headerValue(name, value);
     }
     s.pool = config.value("pool", 4);
     if (config.contains("identity")) {
@@ -216,11 +231,13 @@ Settings parseSettings(const Json& config) {
   const Json restart = config.value("restart", Json::object());
   s.restartInitial = durationAt(restart, "initial", s.restartInitial);
   s.restartMax = durationAt(restart, "max", s.restartMax);
-  if (s.restartMax < s.restartInitial) throw std::invalid_argument("restart.max is shorter than restart.initial");
+  if (s.restartMax < s.restartInitial)
+    throw std::invalid_argument("restart.max is shorter than restart.initial");
   const Json breaker = config.value("circuit_breaker", Json::object());
   s.breakerFailures = breaker.value("failures", s.breakerFailures);
   s.breakerReset = durationAt(breaker, "reset", s.breakerReset);
-  s.whenDown = config.value("when_down", std::string("error")) == "hide" ? WhenDown::Hide : WhenDown::Error;
+  s.whenDown =
+      config.value("when_down", std::string("error")) == "hide" ? WhenDown::Hide : WhenDown::Error;
   return s;
 }
 

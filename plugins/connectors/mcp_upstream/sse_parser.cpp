@@ -15,7 +15,8 @@ void SseParser::feed(std::string_view bytes) {
       continue;
     }
     line_ += c;
-    if (line_.size() + current_.data.size() > max_) throw std::length_error("an SSE event is larger than the limit");
+    if (line_.size() + current_.data.size() > max_)
+      throw std::length_error("an SSE event is larger than the limit");
   }
 }
 
@@ -29,7 +30,8 @@ void SseParser::line(std::string_view text) {
   if (text.front() == ':') return;
   const size_t colon = text.find(':');
   std::string_view field = text.substr(0, colon);
-  std::string_view value = colon == std::string_view::npos ? std::string_view() : text.substr(colon + 1);
+  std::string_view value =
+      colon == std::string_view::npos ? std::string_view() : text.substr(colon + 1);
   if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   if (field == "data") {
     if (hasData_) current_.data += '\n';

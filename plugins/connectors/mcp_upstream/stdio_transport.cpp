@@ -49,13 +49,17 @@ std::string readLines(int fd, size_t cap, OnLine onLine) {
 
 }  // namespace
 
-std::string StdioTransport::describe() const { return "stdio process `" + quoted(settings_.argv) + "`"; }
+std::string StdioTransport::describe() const {
+  return "stdio process `" + quoted(settings_.argv) + "`";
+}
 
 void StdioTransport::open(Handlers handlers) {
   handlers_ = std::move(handlers);
   int in[2], out[2], err[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0) throw UpstreamError("socketpair failed");
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw UpstreamError("pipe failed");
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0)
+    throw UpstreamError("socketpair failed");
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
+    throw UpstreamError("pipe failed");
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -112,7 +116,9 @@ void StdioTransport::readStdout(int fd) {
 }
 
 void StdioTransport::readStderr(int fd) {
-  readLines(fd, 64 * 1024, [&](const std::string& line) { handlers_.log(sdk::LogLevel::Info, "stderr: " + line); });
+  readLines(fd, 64 * 1024, [&](const std::string& line) {
+    handlers_.log(sdk::LogLevel::Info, "stderr: " + line);
+  });
   ::close(fd);
 }
 
@@ -134,8 +140,10 @@ void StdioTransport::reap(const std::string& why) {
     ::waitpid(pid_, &status, 0);
   }
   std::string reason = "the process " + std::to_string(pid_);
-  if (WIFEXITED(status)) reason += " exited with status " + std::to_string(WEXITSTATUS(status));
-  else if (WIFSIGNALED(status)) reason += " was killed by signal " + std::to_string(WTERMSIG(status));
+  if (WIFEXITED(status))
+    reason += " exited with status " + std::to_string(WEXITSTATUS(status));
+  else if (WIFSIGNALED(status))
+    reason += " was killed by signal " + std::to_string(WTERMSIG(status));
   reason += " (" + why + ")";
   {
     std::lock_guard lock(writeMutex_);
@@ -154,7 +162,8 @@ void StdioTransport::send(const Json& message, const Headers&) {
     const ssize_t n = ::send(stdin_, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw UpstreamError(std::string("cannot write to the upstream process: ") + std::strerror(errno));
+      throw UpstreamError(std::string("cannot write to the upstream process: ") +
+                          std::strerror(errno));
     }
     sent += static_cast<size_t>(n);
   }

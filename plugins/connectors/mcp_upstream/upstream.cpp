@@ -36,8 +36,9 @@ Json request(const Json& id, const std::string& method, const Json& params) {
 
 LogLevel levelNamed(const std::string& name) {
   static const std::pair<const char*, LogLevel> kLevels[] = {
-      {"debug", LogLevel::Debug},   {"info", LogLevel::Info},         {"notice", LogLevel::Notice},
-      {"warning", LogLevel::Warning}, {"error", LogLevel::Error},     {"critical", LogLevel::Critical},
+      {"debug", LogLevel::Debug},   {"info", LogLevel::Info},
+      {"notice", LogLevel::Notice}, {"warning", LogLevel::Warning},
+      {"error", LogLevel::Error},   {"critical", LogLevel::Critical},
       {"alert", LogLevel::Alert},   {"emergency", LogLevel::Emergency}};
   for (const auto& [n, l] : kLevels) {
     if (name == n) return l;
@@ -91,7 +92,8 @@ void Upstream::start() {
   try {
     connect();
   } catch (const std::exception& e) {
-    host_.log(LogLevel::Warning, "upstream unavailable at start-up, retrying in the background: " + std::string(e.what()));
+    host_.log(LogLevel::Warning, "upstream unavailable at start-up, retrying in the background: " +
+                                     std::string(e.what()));
     std::lock_guard lock(mutex_);
     downReason_ = e.what();
   }
@@ -127,12 +129,16 @@ void Upstream::connect() {
       if (opened) markDown("the subscriptions/listen stream keeps failing: " + reason, generation);
       return;
     }
-    Json failure{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", sdk::codes::kInternalError}, {"message", reason}}}};
+    Json failure{{"jsonrpc", "2.0"},
+                 {"id", id},
+                 {"error", {{"code", sdk::codes::kInternalError}, {"message", reason}}}};
     correlator_.route(failure, id);
   };
   handlers.lost = [this, generation](const std::string& reason) { markDown(reason, generation); };
   handlers.log = [this](LogLevel level, const std::string& text) { host_.log(level, text); };
-  handlers.released = [this](const Json& id) { correlator_.postTo(id, Json{{"jsonrpc", "2.0"}, {"method", kReleased}}); };
+  handlers.released = [this](const Json& id) {
+    correlator_.postTo(id, Json{{"jsonrpc", "2.0"}, {"method", kReleased}});
+  };
 
   auto attempt = [&](bool legacy) {
     std::shared_ptr<Transport> transport = makeTransport(legacy);
@@ -167,8 +173,9 @@ void Upstream::connect() {
   try {
     const Lists fresh = fetchLists(0xF, Lists{});
     const uint32_t changed = publish(fresh);
-    host_.log(LogLevel::Info, "connected to " + transport->describe() + " (protocol " + agreed.version + ", " +
-                                  std::to_string(fresh.tools.size()) + " tools)");
+    host_.log(LogLevel::Info, "connected to " + transport->describe() + " (protocol " +
+                                  agreed.version + ", " + std::to_string(fresh.tools.size()) +
+                                  " tools)");
     if (changed != 0) host_.listChanged(changed);
   } catch (...) {
     std::lock_guard lock(mutex_);
@@ -178,12 +185,14 @@ void Upstream::connect() {
   if (agreed.modern) openListen();
 }
 
-Json Upstream::awaitReply(Transport& transport, const std::string& method, const Json& params, Millis wait) {
+Json Upstream::awaitReply(Transport& transport, const std::string& method, const Json& params,
+                          Millis wait) {
   const Json id = nextId_++;
   auto pending = correlator_.open(id);
   PendingGuard guard(correlator_, id, [](const Json&) {});
   Headers headers;
-  if (method == "server/discover") headers = {{"MCP-Protocol-Version", kModernVersion}, {"Mcp-Method", method}};
+  if (method == "server/discover")
+    headers = {{"MCP-Protocol-Version", kModernVersion}, {"Mcp-Method", method}};
   transport.send(request(id, method, params), headers);
   const auto deadline = Clock::now() + wait;
   for (;;) {
@@ -192,14 +201,17 @@ Json Upstream::awaitReply(Transport& transport, const std::string& method, const
       guard.finished();
       if (next.message.contains("error")) {
         const Json& e = next.message["error"];
-        throw RpcError(e.is_object() ? e.value("code", sdk::codes::kInternalError) : sdk::codes::kInternalError,
-                       method + " failed: " + (e.is_object() ? e.value("message", std::string("error")) : e.dump()),
+        throw RpcError(e.is_object() ? e.value("code", sdk::codes::kInternalError)
+                                     : sdk::codes::kInternalError,
+                       method + " failed: " +
+                           (e.is_object() ? e.value("message", std::string("error")) : e.dump()),
                        e.is_object() && e.contains("data") ? e["data"] : Json());
       }
       return next.message["result"];
     }
     if (next.kind == Pending::Next::Kind::Failed) throw UpstreamError(next.reason);
-    if (next.kind == Pending::Next::Kind::Message) continue;  // nothing to relay during the handshake
+    if (next.kind == Pending::Next::Kind::Message)
+      continue;  // nothing to relay during the handshake
     if (Clock::now() > deadline) throw UpstreamError("no answer to " + method);
   }
 }
@@ -207,13 +219,16 @@ Json Upstream::awaitReply(Transport& transport, const std::string& method, const
 Upstream::Agreement Upstream::handshake(Transport& transport, bool legacy) {
   // 2026-07-28 first (server/discover), unless the operator chose a 2025
   // version or the legacy transport, which predates it.
-  const bool tryModern = !legacy && (settings_.protocol == "auto" || settings_.protocol == kModernVersion);
+  const bool tryModern =
+      !legacy && (settings_.protocol == "auto" || settings_.protocol == kModernVersion);
   if (tryModern) {
     try {
-      const Json result = awaitReply(transport, "server/discover", Json{{"_meta", modernMeta(nullptr)}},
-                                     settings_.connectTimeout);
+      const Json result =
+          awaitReply(transport, "server/discover", Json{{"_meta", modernMeta(nullptr)}},
+                     settings_.connectTimeout);
       const Json versions = result.value("supportedVersions", Json::array());
-      if (!versions.is_array() || std::find(versions.begin(), versions.end(), Json(kModernVersion)) == versions.end()) {
+      if (!versions.is_array() ||
+          std::find(versions.begin(), versions.end(), Json(kModernVersion)) == versions.end()) {
         throw UpstreamError("the upstream does not offer protocol " + std::string(kModernVersion));
       }
       if (result.contains("capabilities") && !result["capabilities"].is_object()) {
@@ -225,23 +240,28 @@ Upstream::Agreement Upstream::handshake(Transport& transport, bool legacy) {
       throw;
     } catch (const std::exception& e) {
       if (settings_.protocol == kModernVersion) throw UpstreamError(e.what());
-      host_.log(LogLevel::Debug, std::string("server/discover: ") + e.what() + "; trying initialize");
+      host_.log(LogLevel::Debug,
+                std::string("server/discover: ") + e.what() + "; trying initialize");
     }
   }
-  const std::string version = settings_.protocol == "auto" ? kLatestSessionVersion : settings_.protocol;
+  const std::string version =
+      settings_.protocol == "auto" ? kLatestSessionVersion : settings_.protocol;
   const Json params{{"protocolVersion", legacy ? std::string("2024-11-05") : version},
-                    {"capabilities", {{"sampling", Json::object()},
-                                      {"elicitation", {{"form", Json::object()}, {"url", Json::object()}}},
-                                      {"roots", {{"listChanged", true}}}}},
+                    {"capabilities",
+                     {{"sampling", Json::object()},
+                      {"elicitation", {{"form", Json::object()}, {"url", Json::object()}}},
+                      {"roots", {{"listChanged", true}}}}},
                     {"clientInfo", {{"name", "portcullis-mcp-upstream"}, {"version", "1.0.0"}}}};
   Json result;
   try {
-    result = awaitReply(transport, "initialize", params, settings_.connectTimeout + settings_.requestTimeout);
+    result = awaitReply(transport, "initialize", params,
+                        settings_.connectTimeout + settings_.requestTimeout);
   } catch (const RpcError& e) {
     throw UpstreamError(e.what());
   }
   const std::string agreed = result.value("protocolVersion", std::string());
-  if (!knownSessionVersion(agreed)) throw UpstreamError("the upstream answered with protocol version \"" + agreed + "\"");
+  if (!knownSessionVersion(agreed))
+    throw UpstreamError("the upstream answered with protocol version \"" + agreed + "\"");
   if (result.contains("capabilities") && !result["capabilities"].is_object()) {
     throw UpstreamError("the upstream's capabilities are not an object");
   }
@@ -263,7 +283,8 @@ Json Upstream::modernMeta(sdk::Call* call) const {
         capabilities["extensions"].erase(kTasksExtension);
         if (capabilities["extensions"].empty()) capabilities.erase("extensions");
       }
-      if (info.contains("clientInfo") && info["clientInfo"].is_object() && !info["clientInfo"].empty()) {
+      if (info.contains("clientInfo") && info["clientInfo"].is_object() &&
+          !info["clientInfo"].empty()) {
         clientInfo = info["clientInfo"];
       }
       const Json clientMeta = call->params().value("_meta", Json::object());
@@ -287,7 +308,8 @@ Json Upstream::fetchAll(const std::string& method, const std::string& key) {
     Json params = Json::object();
     if (!cursor.is_null()) params["cursor"] = cursor;
     const Json result = exchange(method, params, nullptr);
-    if (!result.contains(key) || !result[key].is_array()) throw UpstreamError(method + " returned no \"" + key + "\" array");
+    if (!result.contains(key) || !result[key].is_array())
+      throw UpstreamError(method + " returned no \"" + key + "\" array");
     for (const auto& item : result[key]) items.push_back(item);
     if (!result.contains("nextCursor") || !result["nextCursor"].is_string()) return items;
     cursor = result["nextCursor"];
@@ -306,7 +328,8 @@ Upstream::Lists Upstream::fetchLists(uint32_t which, const Lists& previous) {
     lists.tools = capabilities.contains("tools") ? fetchAll("tools/list", "tools") : Json::array();
   }
   if (which & PC_LIST_RESOURCES) {
-    lists.resources = capabilities.contains("resources") ? fetchAll("resources/list", "resources") : Json::array();
+    lists.resources = capabilities.contains("resources") ? fetchAll("resources/list", "resources")
+                                                         : Json::array();
   }
   if (which & PC_LIST_RESOURCE_TEMPLATES) {
     lists.templates = capabilities.contains("resources")
@@ -314,7 +337,8 @@ Upstream::Lists Upstream::fetchLists(uint32_t which, const Lists& previous) {
                           : Json::array();
   }
   if (which & PC_LIST_PROMPTS) {
-    lists.prompts = capabilities.contains("prompts") ? fetchAll("prompts/list", "prompts") : Json::array();
+    lists.prompts =
+        capabilities.contains("prompts") ? fetchAll("prompts/list", "prompts") : Json::array();
   }
   return lists;
 }
@@ -357,7 +381,9 @@ void Upstream::markDown(const std::string& reason, uint64_t generation) {
   host_.log(LogLevel::Warning, "upstream lost: " + reason);
   correlator_.failAll(reason);
   wake_.notify_all();
-  if (hide) host_.listChanged(PC_LIST_TOOLS | PC_LIST_RESOURCES | PC_LIST_RESOURCE_TEMPLATES | PC_LIST_PROMPTS);
+  if (hide)
+    host_.listChanged(PC_LIST_TOOLS | PC_LIST_RESOURCES | PC_LIST_RESOURCE_TEMPLATES |
+                      PC_LIST_PROMPTS);
 }
 
 void Upstream::supervise() {
@@ -404,7 +430,9 @@ void Upstream::supervise() {
       breaker_.success();
       lock.unlock();
       // connect() announced list differences; hidden lists come back as a whole.
-      if (wasHidden) host_.listChanged(PC_LIST_TOOLS | PC_LIST_RESOURCES | PC_LIST_RESOURCE_TEMPLATES | PC_LIST_PROMPTS);
+      if (wasHidden)
+        host_.listChanged(PC_LIST_TOOLS | PC_LIST_RESOURCES | PC_LIST_RESOURCE_TEMPLATES |
+                          PC_LIST_PROMPTS);
     } catch (const std::exception& e) {
       lock.lock();
       breaker_.failure(Clock::now());
@@ -430,7 +458,8 @@ void Upstream::sendQuietly(const Json& message) {
   }
 }
 
-void Upstream::onInbound(const Json& message, const std::optional<Json>& related, uint64_t generation) {
+void Upstream::onInbound(const Json& message, const std::optional<Json>& related,
+                         uint64_t generation) {
   {
     std::lock_guard lock(mutex_);
     if (generation != generation_) return;  // from a connection already replaced
@@ -444,37 +473,46 @@ void Upstream::onInbound(const Json& message, const std::optional<Json>& related
     case Correlator::Route::Delivered:
       return;
     case Correlator::Route::Invalid:
-      host_.log(LogLevel::Warning, "ignored a malformed message from the upstream: " + message.dump().substr(0, 200));
+      host_.log(LogLevel::Warning,
+                "ignored a malformed message from the upstream: " + message.dump().substr(0, 200));
       return;
     case Correlator::Route::UnknownResponse:
-      host_.log(LogLevel::Debug, "ignored a reply to no request in flight: id " + message["id"].dump());
+      host_.log(LogLevel::Debug,
+                "ignored a reply to no request in flight: id " + message["id"].dump());
       return;
     case Correlator::Route::Unrouted:
       break;
   }
   const std::string method = message["method"].get<std::string>();
-  const Json params = message.contains("params") && message["params"].is_object() ? message["params"] : Json::object();
+  const Json params = message.contains("params") && message["params"].is_object()
+                          ? message["params"]
+                          : Json::object();
   if (message.contains("id")) {
     // A server request outside any client call: there is no client to ask.
     sendQuietly(Json{{"jsonrpc", "2.0"},
                      {"id", message["id"]},
-                     {"error", {{"code", sdk::codes::kMethodNotFound}, {"message", method + " is only answered during a call"}}}});
+                     {"error",
+                      {{"code", sdk::codes::kMethodNotFound},
+                       {"message", method + " is only answered during a call"}}}});
     return;
   }
   uint32_t lists = 0;
   if (method == "notifications/tools/list_changed") lists = PC_LIST_TOOLS;
   if (method == "notifications/prompts/list_changed") lists = PC_LIST_PROMPTS;
-  if (method == "notifications/resources/list_changed") lists = PC_LIST_RESOURCES | PC_LIST_RESOURCE_TEMPLATES;
+  if (method == "notifications/resources/list_changed")
+    lists = PC_LIST_RESOURCES | PC_LIST_RESOURCE_TEMPLATES;
   if (lists != 0) {
     {
       std::lock_guard lock(mutex_);
       refresh_ |= lists;
     }
     wake_.notify_all();
-  } else if (method == "notifications/resources/updated" && params.contains("uri") && params["uri"].is_string()) {
+  } else if (method == "notifications/resources/updated" && params.contains("uri") &&
+             params["uri"].is_string()) {
     host_.resourceUpdated(params["uri"].get<std::string>());
   } else if (method == "notifications/message") {
-    host_.log(levelNamed(params.value("level", std::string("info"))), "upstream log: " + params.value("data", Json()).dump());
+    host_.log(levelNamed(params.value("level", std::string("info"))),
+              "upstream log: " + params.value("data", Json()).dump());
   }
 }
 
@@ -487,10 +525,12 @@ Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call)
     if (!connected_ || !transport_) throw UpstreamError(downReason_);
     transport = transport_;
     modern = modern_;
-    if (modern && method == "tools/call") inputSchema = schemaOf(params.value("name", std::string()));
+    if (modern && method == "tools/call")
+      inputSchema = schemaOf(params.value("name", std::string()));
   }
   const Json id = nextId_++;
-  if (call != nullptr && call->params().contains("_meta") && call->params()["_meta"].contains("progressToken")) {
+  if (call != nullptr && call->params().contains("_meta") &&
+      call->params()["_meta"].contains("progressToken")) {
     params["_meta"]["progressToken"] = Correlator::progressTokenFor(id);
   }
   Headers headers = call != nullptr ? callHeaders(*call) : Headers{};
@@ -503,9 +543,10 @@ Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call)
   PendingGuard guard(correlator_, id, [this, transport](const Json& unfinished) {
     // Closing a 2026-07-28 reply stream is its cancellation; otherwise say so.
     if (transport->abortRequest(unfinished)) return;
-    sendQuietly(Json{{"jsonrpc", "2.0"},
-                     {"method", "notifications/cancelled"},
-                     {"params", {{"requestId", unfinished}, {"reason", "cancelled by the gateway's client"}}}});
+    sendQuietly(Json{
+        {"jsonrpc", "2.0"},
+        {"method", "notifications/cancelled"},
+        {"params", {{"requestId", unfinished}, {"reason", "cancelled by the gateway's client"}}}});
   });
   transport->send(request(id, method, params), headers);
   auto deadline = Clock::now() + settings_.requestTimeout;
@@ -521,7 +562,8 @@ Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call)
         if (next.message.contains("error")) {
           const Json& e = next.message["error"];
           if (!e.is_object()) throw UpstreamError("the upstream sent a malformed error");
-          throw RpcError(e.value("code", sdk::codes::kInternalError), e.value("message", std::string("upstream error")),
+          throw RpcError(e.value("code", sdk::codes::kInternalError),
+                         e.value("message", std::string("upstream error")),
                          e.contains("data") ? e["data"] : Json());
         }
         return next.message["result"];
@@ -534,36 +576,44 @@ Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call)
     }
     if (call != nullptr && call->cancelled()) throw sdk::detail::CancelledSignal{};
     if (Clock::now() > deadline) {
-      throw UpstreamError("no answer to " + method + " within " + std::to_string(settings_.requestTimeout.count()) + " ms");
+      throw UpstreamError("no answer to " + method + " within " +
+                          std::to_string(settings_.requestTimeout.count()) + " ms");
     }
   }
 }
 
 void Upstream::handleCallMessage(const Json& message, sdk::Call* call) {
   const std::string method = message["method"].get<std::string>();
-  const Json params = message.contains("params") && message["params"].is_object() ? message["params"] : Json::object();
+  const Json params = message.contains("params") && message["params"].is_object()
+                          ? message["params"]
+                          : Json::object();
   if (!message.contains("id")) {
     if (call == nullptr) return;
     if (method == kReleased) {
       call->releaseStream();
       return;
     }
-    if (method == "notifications/progress" && params.contains("progress") && params["progress"].is_number()) {
+    if (method == "notifications/progress" && params.contains("progress") &&
+        params["progress"].is_number()) {
       std::optional<double> total;
-      if (params.contains("total") && params["total"].is_number()) total = params["total"].get<double>();
-      call->progress(params["progress"].get<double>(), total, params.value("message", std::string()));
+      if (params.contains("total") && params["total"].is_number())
+        total = params["total"].get<double>();
+      call->progress(params["progress"].get<double>(), total,
+                     params.value("message", std::string()));
     } else if (method == "notifications/message") {
-      call->log(levelNamed(params.value("level", std::string("info"))), params.value("data", Json()),
-                params.value("logger", std::string()));
+      call->log(levelNamed(params.value("level", std::string("info"))),
+                params.value("data", Json()), params.value("logger", std::string()));
     }
     return;
   }
   Json reply{{"jsonrpc", "2.0"}, {"id", message["id"]}};
-  const bool forClient = method == "sampling/createMessage" || method == "elicitation/create" || method == "roots/list";
+  const bool forClient = method == "sampling/createMessage" || method == "elicitation/create" ||
+                         method == "roots/list";
   if (method == "ping") {
     reply["result"] = Json::object();
   } else if (call == nullptr || !forClient) {
-    reply["error"] = {{"code", sdk::codes::kMethodNotFound}, {"message", "Method not found: " + method}};
+    reply["error"] = {{"code", sdk::codes::kMethodNotFound},
+                      {"message", "Method not found: " + method}};
   } else {
     try {
       reply["result"] = call->request(method, params);
@@ -573,11 +623,13 @@ void Upstream::handleCallMessage(const Json& message, sdk::Call* call) {
     } catch (const sdk::detail::InputRequiredSignal&) {
       // The client answers on a retry of the whole request: this upstream
       // call ends here (and is cancelled), so leave it no question open.
-      reply["error"] = {{"code", sdk::codes::kInternalError}, {"message", "the client will answer on a retry"}};
+      reply["error"] = {{"code", sdk::codes::kInternalError},
+                        {"message", "the client will answer on a retry"}};
       sendQuietly(reply);
       throw;
     } catch (const sdk::detail::CancelledSignal&) {
-      reply["error"] = {{"code", sdk::codes::kInternalError}, {"message", "the request was cancelled"}};
+      reply["error"] = {{"code", sdk::codes::kInternalError},
+                        {"message", "the request was cancelled"}};
       sendQuietly(reply);
       throw;
     }
@@ -604,8 +656,10 @@ Json Upstream::upstreamParams(const Json& params) const {
     for (const auto& [k, v] : out["_meta"].items()) {
       if (k.rfind("io.modelcontextprotocol/", 0) != 0 && k != "progressToken") meta[k] = v;
     }
-    if (meta.empty()) out.erase("_meta");
-    else out["_meta"] = meta;
+    if (meta.empty())
+      out.erase("_meta");
+    else
+      out["_meta"] = meta;
   }
   return out;
 }
@@ -619,7 +673,8 @@ Headers Upstream::callHeaders(sdk::Call& call) const {
 
 Json Upstream::schemaOf(const std::string& upstreamTool) const {
   for (const auto& t : raw_.tools) {
-    if (t.is_object() && t.value("name", Json()) == upstreamTool) return t.value("inputSchema", Json());
+    if (t.is_object() && t.value("name", Json()) == upstreamTool)
+      return t.value("inputSchema", Json());
   }
   return Json();
 }
@@ -645,7 +700,8 @@ void Upstream::openListen() {
     listenId_ = id;
   }
   try {
-    transport->send(request(id, "subscriptions/listen", Json{{"notifications", filter}, {"_meta", modernMeta(nullptr)}}),
+    transport->send(request(id, "subscriptions/listen",
+                            Json{{"notifications", filter}, {"_meta", modernMeta(nullptr)}}),
                     Headers{{"Mcp-Method", "subscriptions/listen"}});
   } catch (const std::exception& e) {
     host_.log(LogLevel::Warning, std::string("subscriptions/listen failed: ") + e.what());
@@ -665,7 +721,9 @@ void Upstream::closeListen() {
   }
   if (id.is_null() || !transport) return;
   if (!transport->abortRequest(id)) {
-    sendQuietly(Json{{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", {{"requestId", id}}}});
+    sendQuietly(Json{{"jsonrpc", "2.0"},
+                     {"method", "notifications/cancelled"},
+                     {"params", {{"requestId", id}}}});
   }
 }
 
@@ -684,7 +742,8 @@ bool Upstream::isListenTraffic(const Json& message, uint64_t generation) {
   if (!message.is_object()) return false;
   if (message.contains("method")) {
     const Json params = message.value("params", Json::object());
-    if (!params.is_object() || !params.contains("_meta") || !params["_meta"].is_object()) return false;
+    if (!params.is_object() || !params.contains("_meta") || !params["_meta"].is_object())
+      return false;
     const Json subscription = params["_meta"].value(kSubscriptionIdKey, Json());
     std::lock_guard lock(mutex_);
     if (subscription.is_null() || subscription != listenId_) return false;
@@ -700,8 +759,10 @@ std::optional<Json> Upstream::subscribe(bool add, const std::string& uri) {
   {
     std::lock_guard lock(mutex_);
     if (!modern_) return std::nullopt;  // a session upstream takes resources/subscribe itself
-    if (add) subscriptions_.insert(uri);
-    else subscriptions_.erase(uri);
+    if (add)
+      subscriptions_.insert(uri);
+    else
+      subscriptions_.erase(uri);
   }
   // 2026-07-28 has no resources/subscribe: the listen stream names the URIs.
   closeListen();
@@ -747,7 +808,9 @@ Json Upstream::forward(const std::string& method, Json params, sdk::Call& call) 
       generation = generation_;
       if (!connected_) throw;
     }
-    if (opened) markDown("the circuit breaker opened after repeated failures: " + std::string(e.what()), generation);
+    if (opened)
+      markDown("the circuit breaker opened after repeated failures: " + std::string(e.what()),
+               generation);
     throw;
   }
 }
@@ -755,7 +818,9 @@ Json Upstream::forward(const std::string& method, Json params, sdk::Call& call) 
 Json Upstream::invoke(const std::string& method, const Json& params, sdk::Call& call) {
   Json out = upstreamParams(params);
   if (method == "resources/subscribe" || method == "resources/unsubscribe") {
-    if (auto handled = subscribe(method == "resources/subscribe", params.value("uri", std::string()))) return *handled;
+    if (auto handled =
+            subscribe(method == "resources/subscribe", params.value("uri", std::string())))
+      return *handled;
   }
   if (method == "tools/call") {
     const std::string external = params.value("name", std::string());
@@ -764,7 +829,8 @@ Json Upstream::invoke(const std::string& method, const Json& params, sdk::Call& 
       std::lock_guard lock(mutex_);
       upstreamName = names_.upstreamTool(external);
     }
-    if (upstreamName.empty()) throw RpcError(sdk::codes::kInvalidParams, "Unknown tool: " + external);
+    if (upstreamName.empty())
+      throw RpcError(sdk::codes::kInvalidParams, "Unknown tool: " + external);
     out["name"] = upstreamName;
     try {
       Json result = forward(method, std::move(out), call);
@@ -777,26 +843,31 @@ Json Upstream::invoke(const std::string& method, const Json& params, sdk::Call& 
   }
   if (method == "prompts/get" || method == "completion/complete") {
     const bool isPrompt = method == "prompts/get";
-    const std::string external =
-        isPrompt ? params.value("name", std::string()) : params.value("/ref/name"_json_pointer, std::string());
+    const std::string external = isPrompt ? params.value("name", std::string())
+                                          : params.value("/ref/name"_json_pointer, std::string());
     if (isPrompt || params.value("/ref/type"_json_pointer, std::string()) == "ref/prompt") {
       std::string upstreamName;
       {
         std::lock_guard lock(mutex_);
         upstreamName = names_.upstreamPrompt(external);
       }
-      if (upstreamName.empty()) throw RpcError(sdk::codes::kInvalidParams, "Unknown prompt: " + external);
-      if (isPrompt) out["name"] = upstreamName;
-      else out["ref"]["name"] = upstreamName;
+      if (upstreamName.empty())
+        throw RpcError(sdk::codes::kInvalidParams, "Unknown prompt: " + external);
+      if (isPrompt)
+        out["name"] = upstreamName;
+      else
+        out["ref"]["name"] = upstreamName;
     }
-  } else if (method != "resources/read" && method != "resources/subscribe" && method != "resources/unsubscribe") {
+  } else if (method != "resources/read" && method != "resources/subscribe" &&
+             method != "resources/unsubscribe") {
     throw RpcError(sdk::codes::kMethodNotFound, "Method not found: " + method);
   }
   try {
     return forward(method, std::move(out), call);
   } catch (const UpstreamError& e) {
     host_.log(LogLevel::Warning, method + " failed: " + e.what());
-    throw RpcError(sdk::codes::kInternalError, "Upstream " + name_ + " is unavailable: " + e.what());
+    throw RpcError(sdk::codes::kInternalError,
+                   "Upstream " + name_ + " is unavailable: " + e.what());
   }
 }
 

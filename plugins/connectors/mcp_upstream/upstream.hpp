@@ -41,7 +41,8 @@ class Upstream {
 
  private:
   struct Lists {
-    Json tools = Json::array(), resources = Json::array(), templates = Json::array(), prompts = Json::array();
+    Json tools = Json::array(), resources = Json::array(), templates = Json::array(),
+         prompts = Json::array();
   };
 
   struct Agreement {

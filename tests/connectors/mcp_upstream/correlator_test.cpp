@@ -9,7 +9,9 @@ using Kind = Pending::Next::Kind;
 
 namespace {
 constexpr std::chrono::milliseconds kNoWait{0};
-Json response(Json id, Json result = Json::object()) { return {{"jsonrpc", "2.0"}, {"id", id}, {"result", result}}; }
+Json response(Json id, Json result = Json::object()) {
+  return {{"jsonrpc", "2.0"}, {"id", id}, {"result", result}};
+}
 }  // namespace
 
 TEST(Correlator, ResponsesFindTheirRequestById) {
@@ -28,7 +30,8 @@ TEST(Correlator, ResponsesFindTheirRequestById) {
 TEST(Correlator, WrongIdsAndHostileMessagesAreNotDelivered) {
   Correlator c;
   auto one = c.open(1);
-  EXPECT_EQ(c.route(response("1")), Correlator::Route::UnknownResponse);  // a string is not the number 1
+  EXPECT_EQ(c.route(response("1")),
+            Correlator::Route::UnknownResponse);  // a string is not the number 1
   EXPECT_EQ(c.route(response(9)), Correlator::Route::UnknownResponse);
   EXPECT_EQ(c.route(Json{{"id", 1}, {"result", Json::object()}}), Correlator::Route::Invalid);
   EXPECT_EQ(c.route(Json::array()), Correlator::Route::Invalid);
@@ -40,7 +43,8 @@ TEST(Correlator, AMalformedReplyFailsItsRequest) {
   Correlator c;
   auto one = c.open(1);
   auto two = c.open(2);
-  EXPECT_EQ(c.route(Json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", Json::array()}}), Correlator::Route::Invalid);
+  EXPECT_EQ(c.route(Json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", Json::array()}}),
+            Correlator::Route::Invalid);
   EXPECT_EQ(c.route(Json{{"jsonrpc", "2.0"}, {"id", 2}}), Correlator::Route::Invalid);
   EXPECT_EQ(one->waitNext(kNoWait).kind, Kind::Failed);
   EXPECT_EQ(two->waitNext(kNoWait).kind, Kind::Failed);
@@ -50,9 +54,10 @@ TEST(Correlator, ProgressFollowsTheTokenTheConnectorChose) {
   Correlator c;
   auto one = c.open(1);
   auto two = c.open(2);
-  const Json progress{{"jsonrpc", "2.0"},
-                      {"method", "notifications/progress"},
-                      {"params", {{"progressToken", Correlator::progressTokenFor(1)}, {"progress", 1}}}};
+  const Json progress{
+      {"jsonrpc", "2.0"},
+      {"method", "notifications/progress"},
+      {"params", {{"progressToken", Correlator::progressTokenFor(1)}, {"progress", 1}}}};
   EXPECT_EQ(c.route(progress), Correlator::Route::Delivered);
   EXPECT_EQ(one->waitNext(kNoWait).kind, Kind::Message);
   EXPECT_EQ(two->waitNext(kNoWait).kind, Kind::Timeout);
@@ -65,12 +70,16 @@ TEST(Correlator, ServerRequestsGoToTheRelatedCallElseTheLatest) {
   Correlator c;
   auto one = c.open(1);
   auto two = c.open(2);
-  const Json sampling{{"jsonrpc", "2.0"}, {"id", 0}, {"method", "sampling/createMessage"}, {"params", Json::object()}};
+  const Json sampling{{"jsonrpc", "2.0"},
+                      {"id", 0},
+                      {"method", "sampling/createMessage"},
+                      {"params", Json::object()}};
   EXPECT_EQ(c.route(sampling, Json(1)), Correlator::Route::Delivered);
   EXPECT_EQ(one->waitNext(kNoWait).kind, Kind::Message);
   EXPECT_EQ(c.route(sampling), Correlator::Route::Delivered);
   EXPECT_EQ(two->waitNext(kNoWait).kind, Kind::Message);
-  const Json log{{"jsonrpc", "2.0"}, {"method", "notifications/message"}, {"params", {{"level", "info"}}}};
+  const Json log{
+      {"jsonrpc", "2.0"}, {"method", "notifications/message"}, {"params", {{"level", "info"}}}};
   c.close(2);
   EXPECT_EQ(c.route(log), Correlator::Route::Delivered);
   EXPECT_EQ(one->waitNext(kNoWait).kind, Kind::Message);
@@ -90,7 +99,8 @@ TEST(Correlator, ListChangesAreForTheConnector) {
 TEST(Correlator, InboxBeforeResponseAndFailures) {
   Correlator c;
   auto one = c.open(1);
-  c.route(Json{{"jsonrpc", "2.0"}, {"method", "notifications/message"}, {"params", Json::object()}});
+  c.route(
+      Json{{"jsonrpc", "2.0"}, {"method", "notifications/message"}, {"params", Json::object()}});
   c.route(response(1));
   EXPECT_EQ(one->waitNext(kNoWait).kind, Kind::Message);
   EXPECT_EQ(one->waitNext(kNoWait).kind, Kind::Response);

@@ -28,11 +28,18 @@ TEST(ModernHeaders, ParametersNamedByXMcpHeader) {
                      {{"region", {{"type", "string"}, {"x-mcp-header", "Region"}}},
                       {"count", {{"type", "integer"}, {"x-mcp-header", "Count"}}},
                       {"dry", {{"type", "boolean"}, {"x-mcp-header", "Dry"}}},
-                      {"nested", {{"type", "object"}, {"properties", {{"id", {{"type", "string"}, {"x-mcp-header", "Id"}}}}}}},
+                      {"nested",
+                       {{"type", "object"},
+                        {"properties", {{"id", {{"type", "string"}, {"x-mcp-header", "Id"}}}}}}},
                       {"absent", {{"type", "string"}, {"x-mcp-header", "Absent"}}},
                       {"plain", {{"type", "string"}}}}}};
   const Json params{{"name", "t"},
-                    {"arguments", {{"region", "eu-west"}, {"count", 3}, {"dry", false}, {"nested", {{"id", "x\xc3\xa9"}}}, {"plain", "p"}}}};
+                    {"arguments",
+                     {{"region", "eu-west"},
+                      {"count", 3},
+                      {"dry", false},
+                      {"nested", {{"id", "x\xc3\xa9"}}},
+                      {"plain", "p"}}}};
   const auto h = modernHeaders("tools/call", params, schema);
   EXPECT_EQ(h.at("Mcp-Param-Region"), "eu-west");
   EXPECT_EQ(h.at("Mcp-Param-Count"), "3");

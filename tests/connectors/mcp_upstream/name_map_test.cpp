@@ -7,7 +7,8 @@ using namespace portcullis::mcp_upstream;
 namespace {
 
 Json tool(const std::string& name, Json extra = Json::object()) {
-  Json t{{"name", name}, {"description", "upstream " + name}, {"inputSchema", {{"type", "object"}}}};
+  Json t{
+      {"name", name}, {"description", "upstream " + name}, {"inputSchema", {{"type", "object"}}}};
   t.update(extra);
   return t;
 }
@@ -39,8 +40,10 @@ TEST(Glob, MatchesStarAndQuestionMark) {
 }
 
 TEST(NameMap, PrefixIncludeExclude) {
-  NameMap map(settingsWith({{"prefix", "ev_"}, {"include", {"get-*", "echo"}}, {"exclude", {"get-env"}}}));
-  const auto mapped = map.mapTools(Json::array({tool("echo"), tool("get-sum"), tool("get-env"), tool("toggle")}));
+  NameMap map(
+      settingsWith({{"prefix", "ev_"}, {"include", {"get-*", "echo"}}, {"exclude", {"get-env"}}}));
+  const auto mapped =
+      map.mapTools(Json::array({tool("echo"), tool("get-sum"), tool("get-env"), tool("toggle")}));
   EXPECT_EQ(names(mapped.definitions), (std::vector<std::string>{"ev_echo", "ev_get-sum"}));
   EXPECT_EQ(map.upstreamTool("ev_get-sum"), "get-sum");
   EXPECT_EQ(map.upstreamTool("get-sum"), "");
@@ -48,12 +51,15 @@ TEST(NameMap, PrefixIncludeExclude) {
 }
 
 TEST(NameMap, RenameKeepsEverythingElse) {
-  NameMap map(settingsWith({{"prefix", "p_"}, {"tools", {{"echo", {{"name", "say_back"}, {"description", "Says it back"}}}}}}));
+  NameMap map(settingsWith(
+      {{"prefix", "p_"},
+       {"tools", {{"echo", {{"name", "say_back"}, {"description", "Says it back"}}}}}}));
   const Json upstream = tool("echo", {{"title", "Echo"},
-                                      {"inputSchema", {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
-                                                       {"$defs", {{"a", {{"type", "string"}}}}},
-                                                       {"properties", {{"x", {{"$ref", "#/$defs/a"}}}}},
-                                                       {"additionalProperties", false}}},
+                                      {"inputSchema",
+                                       {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+                                        {"$defs", {{"a", {{"type", "string"}}}}},
+                                        {"properties", {{"x", {{"$ref", "#/$defs/a"}}}}},
+                                        {"additionalProperties", false}}},
                                       {"outputSchema", {{"type", "object"}}},
                                       {"annotations", {{"readOnlyHint", true}}},
                                       {"icons", Json::array({{{"src", "https://x/i.png"}}})},
@@ -90,8 +96,10 @@ TEST(NameMap, NamelessDefinitionsAreSkipped) {
 }
 
 TEST(NameMap, PromptsTakeThePrefixButNotToolRenames) {
-  NameMap map(settingsWith({{"prefix", "e_"}, {"tools", {{"greet", {{"name", "hello"}}}}}, {"exclude", {"secret*"}}}));
-  const auto mapped = map.mapPrompts(Json::array({Json{{"name", "greet"}}, Json{{"name", "secret-one"}}}));
+  NameMap map(settingsWith(
+      {{"prefix", "e_"}, {"tools", {{"greet", {{"name", "hello"}}}}}, {"exclude", {"secret*"}}}));
+  const auto mapped =
+      map.mapPrompts(Json::array({Json{{"name", "greet"}}, Json{{"name", "secret-one"}}}));
   EXPECT_EQ(names(mapped.definitions), std::vector<std::string>{"e_greet"});
   EXPECT_EQ(map.upstreamPrompt("e_greet"), "greet");
 }

@@ -8,11 +8,13 @@
 using namespace portcullis::mcp_upstream;
 
 TEST(CommandLine, SplitsOnBlanksAndHonoursQuotes) {
-  EXPECT_EQ(splitCommandLine("node dist/index.js stdio"), (std::vector<std::string>{"node", "dist/index.js", "stdio"}));
+  EXPECT_EQ(splitCommandLine("node dist/index.js stdio"),
+            (std::vector<std::string>{"node", "dist/index.js", "stdio"}));
   EXPECT_EQ(splitCommandLine("  a   'b c'  \"d \\\" e\" f'g h'  "),
             (std::vector<std::string>{"a", "b c", "d \" e", "fg h"}));
   EXPECT_EQ(splitCommandLine("'' x"), (std::vector<std::string>{"", "x"}));
-  EXPECT_EQ(splitCommandLine("$HOME *.js"), (std::vector<std::string>{"$HOME", "*.js"}));  // no shell expansion
+  EXPECT_EQ(splitCommandLine("$HOME *.js"),
+            (std::vector<std::string>{"$HOME", "*.js"}));  // no shell expansion
   EXPECT_TRUE(splitCommandLine("   ").empty());
   EXPECT_THROW(splitCommandLine("node 'unterminated"), std::invalid_argument);
 }
@@ -56,8 +58,10 @@ TEST(Settings, ExactlyOneOfCommandAndUrl) {
 }
 
 TEST(Settings, KeysOfTheOtherTransportAreRefused) {
-  EXPECT_THROW(parseSettings(Json{{"command", "x"}, {"headers", {{"A", "b"}}}}), std::invalid_argument);
-  EXPECT_THROW(parseSettings(Json{{"url", "http://h/"}, {"args", Json::array()}}), std::invalid_argument);
+  EXPECT_THROW(parseSettings(Json{{"command", "x"}, {"headers", {{"A", "b"}}}}),
+               std::invalid_argument);
+  EXPECT_THROW(parseSettings(Json{{"url", "http://h/"}, {"args", Json::array()}}),
+               std::invalid_argument);
   EXPECT_THROW(parseSettings(Json{{"url", "ftp://h/"}}), std::invalid_argument);
 }
 
@@ -73,7 +77,8 @@ TEST(Settings, HeaderValuesFromTheEnvironmentAndFiles) {
   EXPECT_EQ(s.headers.at("X-Plain"), "plain");
   EXPECT_EQ(s.headers.at("X-Env"), "from-env");
   EXPECT_EQ(s.headers.at("X-File"), "from-file");
-  EXPECT_THROW(parseSettings(Json{{"url", "http://h/"}, {"headers", {{"X", {{"env", "MCP_UPSTREAM_UNSET_VAR"}}}}}}),
+  EXPECT_THROW(parseSettings(Json{{"url", "http://h/"},
+                                  {"headers", {{"X", {{"env", "MCP_UPSTREAM_UNSET_VAR"}}}}}}),
                std::invalid_argument);
 }
 
@@ -90,13 +95,15 @@ TEST(Settings, TimingKeys) {
   EXPECT_EQ(s.breakerFailures, 3);
   EXPECT_EQ(s.breakerReset, Millis(10'000));
   EXPECT_EQ(s.whenDown, WhenDown::Hide);
-  EXPECT_THROW(parseSettings(Json{{"command", "x"}, {"restart", {{"initial", "1m"}, {"max", "1s"}}}}),
-               std::invalid_argument);
+  EXPECT_THROW(
+      parseSettings(Json{{"command", "x"}, {"restart", {{"initial", "1m"}, {"max", "1s"}}}}),
+      std::invalid_argument);
 }
 
 TEST(Settings, IdentityAssertion) {
   const Settings s = parseSettings(
-      Json{{"url", "http://h/"}, {"identity", {{"assertion", {{"audience", "https://backend"}, {"ttl", "30s"}}}}}});
+      Json{{"url", "http://h/"},
+           {"identity", {{"assertion", {{"audience", "https://backend"}, {"ttl", "30s"}}}}}});
   ASSERT_TRUE(s.identity.has_value());
   EXPECT_EQ(s.identity->audience, "https://backend");
   EXPECT_EQ(s.identity->header, "Authorization");

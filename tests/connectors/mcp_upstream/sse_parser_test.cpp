@@ -15,7 +15,8 @@ struct Collected {
 
 TEST(SseParser, EventsSplitAcrossChunks) {
   Collected c;
-  const std::string stream = "id: 7\nevent: message\ndata: {\"a\":\ndata: 1}\n\n: comment\n\ndata:x\n\n";
+  const std::string stream =
+      "id: 7\nevent: message\ndata: {\"a\":\ndata: 1}\n\n: comment\n\ndata:x\n\n";
   for (char ch : stream) c.parser.feed(std::string_view(&ch, 1));
   ASSERT_EQ(c.events.size(), 2u);
   EXPECT_EQ(c.events[0].id, "7");
@@ -53,5 +54,6 @@ TEST(SseParser, OversizedEventsAreRefused) {
   Collected c;
   EXPECT_THROW(c.parser.feed("data: " + std::string(2000, 'x')), std::length_error);
   Collected d;
-  EXPECT_THROW(for (int i = 0; i < 50; ++i) d.parser.feed("data: " + std::string(30, 'y') + "\n"), std::length_error);
+  EXPECT_THROW(for (int i = 0; i < 50; ++i) d.parser.feed("data: " + std::string(30, 'y') + "\n"),
+               std::length_error);
 }
