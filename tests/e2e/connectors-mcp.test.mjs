@@ -13,7 +13,9 @@
 //     and cannot call the others, while an admin sees them all;
 //   - a misbehaving upstream (support/fake-upstream.mjs): garbage output,
 //     stray replies, a result that is not an object and an oversized line
-//     never take the gateway down; list changes reach the client; with
+//     never take the gateway down; list changes reach the client (from a
+//     2025 session and from a 2026-07-28 listen stream); cancellation
+//     reaches the upstream; with
 //     when_down: hide its tools leave the list while it is down and return;
 //   - identity assertions: an HTTP upstream gets a JWT naming the caller,
 //     verifiable with the gateway's JWKS, and never the caller's own token.
@@ -360,8 +362,9 @@ function attempt(client, name, args = {}) {
   return client.callTool({ name, arguments: args }, undefined, REQUEST).then((r) => r, (e) => e);
 }
 
-function fakeConfig({ whenDown = 'error', downFile } = {}) {
-  const command = [process.execPath, FAKE_UPSTREAM, ...(downFile ? ['--down-while', downFile] : [])]
+function fakeConfig({ whenDown = 'error', downFile, modern = false } = {}) {
+  const command = [process.execPath, FAKE_UPSTREAM, ...(downFile ? ['--down-while', downFile] : []),
+    ...(modern ? ['--modern'] : [])]
     .map((w) => `'${w}'`).join(' ');
   return `${PREAMBLE}
 plugins:
@@ -407,6 +410,28 @@ describe('mcp_upstream against a misbehaving upstream', SUITE_BOUND, () => {
         await eventually(() => listChanged > 0, 'notifications/tools/list_changed');
         await eventually(async () => (await toolNames(client)).includes('fake_grown'), 'the new tool to be listed');
         assert.equal(await callText(client, 'fake_grown', {}), 'I am new');
+      } finally {
+        await client.close();
+      }
+    }));
+  });
+
+  test('a 2026-07-28 upstream over stdio: per-request _meta, list changes on its listen stream', async () => {
+    await withConfig(fakeConfig({ modern: true }), (config) => withServer(config, async (server) => {
+      const client = await connect(server, {}, { sampling: {} });
+      let listChanged = 0;
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => { listChanged += 1; });
+      try {
+        assert.ok((await toolNames(client)).includes('fake_ok'));
+        assert.match(server.output(), /protocol 2026-07-28/);
+        const meta = JSON.parse(await callText(client, 'fake_meta', {}));
+        assert.equal(meta['io.modelcontextprotocol/protocolVersion'], '2026-07-28');
+        assert.deepEqual(meta['io.modelcontextprotocol/clientCapabilities'], { sampling: {} }, "the caller's capabilities");
+        assert.equal(meta['io.modelcontextprotocol/clientInfo'].name, 'portcullis-e2e-connectors');
+
+        assert.equal(await callText(client, 'fake_grow', {}), 'grown');
+        await eventually(() => listChanged > 0, 'notifications/tools/list_changed from the listen stream');
+        await eventually(async () => (await toolNames(client)).includes('fake_grown'), 'the new tool to be listed');
       } finally {
         await client.close();
       }

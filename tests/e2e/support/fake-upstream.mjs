@@ -1,8 +1,11 @@
 // A deliberately misbehaving MCP server over stdio (2025-11-25, newline-
 // delimited JSON-RPC), for the mcp_upstream connector's tests:
 //
-//   node fake-upstream.mjs [--down-while FILE]
+//   node fake-upstream.mjs [--down-while FILE] [--modern]
 //
+// With --modern it speaks 2026-07-28 instead: it answers server/discover,
+// refuses requests without the protocol version in _meta, and sends list
+// changes on the subscriptions/listen stream the client opened.
 // It writes a line that is not JSON and a reply to an id nobody asked for
 // before answering initialize. Its tools:
 //   ok          answers "fine"
@@ -11,6 +14,7 @@
 //   huge        writes a line larger than any message the gateway accepts
 //   grow        adds the tool "grown" and sends tools/list_changed
 //   exit        exits the process
+//   meta        answers with the request's _meta
 //   wait        writes "waiting <requestId>" to stderr and never answers; a
 //               notifications/cancelled is written as "cancelled <requestId>"
 // With --down-while FILE it exits at once, before speaking, while FILE exists.
@@ -20,12 +24,15 @@ import readline from 'node:readline';
 const downWhile = process.argv.indexOf('--down-while');
 if (downWhile !== -1 && fs.existsSync(process.argv[downWhile + 1])) process.exit(3);
 
-const tools = ['ok', 'noisy', 'bad_result', 'huge', 'grow', 'exit', 'wait'];
+const modern = process.argv.includes('--modern');
+const VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
+const tools = ['ok', 'noisy', 'bad_result', 'huge', 'grow', 'exit', 'wait', 'meta'];
+let listenId;
 const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
 const reply = (id, result) => send({ jsonrpc: '2.0', id, result });
 const text = (t) => ({ content: [{ type: 'text', text: t }] });
 
-function callTool(id, name) {
+function callTool(id, name, meta) {
   switch (name) {
     case 'ok':
       return reply(id, text('fine'));
@@ -40,7 +47,14 @@ function callTool(id, name) {
     case 'grow':
       if (!tools.includes('grown')) tools.push('grown');
       reply(id, text('grown'));
-      return send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+      if (!modern) return send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+      return send({
+        jsonrpc: '2.0',
+        method: 'notifications/tools/list_changed',
+        params: { _meta: { 'io.modelcontextprotocol/subscriptionId': listenId } },
+      });
+    case 'meta':
+      return reply(id, text(JSON.stringify(meta ?? null)));
     case 'grown':
       return reply(id, text('I am new'));
     case 'exit':
@@ -58,7 +72,20 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     if (m.method === 'notifications/cancelled') process.stderr.write(`cancelled ${JSON.stringify(m.params.requestId)}\n`);
     return;
   }
+  if (modern && m.method !== 'server/discover' && m.params?._meta?.[VERSION_KEY] !== '2026-07-28') {
+    return send({ jsonrpc: '2.0', id: m.id, error: { code: -32602, message: `_meta lacks ${VERSION_KEY}` } });
+  }
   switch (m.method) {
+    case 'server/discover':
+      if (!modern) break;
+      return reply(m.id, { resultType: 'complete', supportedVersions: ['2026-07-28'], capabilities: { tools: { listChanged: true } } });
+    case 'subscriptions/listen':
+      listenId = m.id;
+      return send({
+        jsonrpc: '2.0',
+        method: 'notifications/subscriptions/acknowledged',
+        params: { _meta: { 'io.modelcontextprotocol/subscriptionId': m.id }, notifications: m.params.notifications },
+      });
     case 'initialize':
       process.stdout.write('garbage before the handshake\n');
       send({ jsonrpc: '2.0', id: 424242, result: {} });
@@ -70,8 +97,9 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     case 'tools/list':
       return reply(m.id, { tools: tools.map((name) => ({ name, inputSchema: { type: 'object' } })) });
     case 'tools/call':
-      return callTool(m.id, m.params.name);
+      return callTool(m.id, m.params.name, m.params._meta);
     default:
-      return send({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `Method not found: ${m.method}` } });
+      break;
   }
+  return send({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `Method not found: ${m.method}` } });
 });
