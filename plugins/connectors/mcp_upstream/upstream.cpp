@@ -4,6 +4,7 @@
 
 #include <portcullis/sdk/content.hpp>
 
+#include "call_metadata.hpp"
 #include "http_transport.hpp"
 #include "modern_headers.hpp"
 #include "stdio_transport.hpp"
@@ -16,9 +17,6 @@ using sdk::RpcError;
 namespace {
 
 constexpr const char* kLatestSessionVersion = "2025-11-25";
-constexpr const char* kModernVersion = "2026-07-28";
-constexpr const char* kTasksExtension = "io.modelcontextprotocol/tasks";
-constexpr const char* kLogLevelKey = "io.modelcontextprotocol/logLevel";
 constexpr const char* kSubscriptionIdKey = "io.modelcontextprotocol/subscriptionId";
 // Put in a call's inbox when the upstream let go of the reply stream.
 constexpr const char* kReleased = "portcullis/upstream-released";
@@ -271,34 +269,8 @@ Upstream::Agreement Upstream::handshake(Transport& transport, bool legacy) {
 }
 
 Json Upstream::modernMeta(sdk::Call* call) const {
-  Json capabilities = Json::object();
-  Json clientInfo{{"name", "portcullis-mcp-upstream"}, {"version", "1.0.0"}};
-  Json meta = Json::object();
-  if (call != nullptr) {
-    const Json info = call->info();
-    if (info.is_object()) {
-      capabilities = info.value("clientCapabilities", Json::object());
-      // Tasks stay the gateway's business: the upstream must answer inline.
-      if (capabilities.contains("extensions") && capabilities["extensions"].is_object()) {
-        capabilities["extensions"].erase(kTasksExtension);
-        if (capabilities["extensions"].empty()) capabilities.erase("extensions");
-      }
-      if (info.contains("clientInfo") && info["clientInfo"].is_object() &&
-          !info["clientInfo"].empty()) {
-        clientInfo = info["clientInfo"];
-      }
-      const Json clientMeta = call->params().value("_meta", Json::object());
-      if (clientMeta.is_object() && clientMeta.contains(kLogLevelKey)) {
-        meta[kLogLevelKey] = clientMeta[kLogLevelKey];
-      } else if (info.value("protocolVersion", std::string()) != kModernVersion) {
-        meta[kLogLevelKey] = "debug";  // a session client's level is applied by the gateway
-      }
-    }
-  }
-  meta["io.modelcontextprotocol/protocolVersion"] = kModernVersion;
-  meta["io.modelcontextprotocol/clientCapabilities"] = capabilities;
-  meta["io.modelcontextprotocol/clientInfo"] = clientInfo;
-  return meta;
+  if (call == nullptr) return mcp_upstream::modernMeta(Json(), Json());
+  return mcp_upstream::modernMeta(call->info(), call->params());
 }
 
 Json Upstream::fetchAll(const std::string& method, const std::string& key) {
@@ -637,33 +609,6 @@ void Upstream::handleCallMessage(const Json& message, sdk::Call* call) {
   sendQuietly(reply);
 }
 
-Json Upstream::upstreamParams(const Json& params) const {
-  Json out = params.is_object() ? params : Json::object();
-  bool modern;
-  {
-    std::lock_guard lock(mutex_);
-    modern = modern_;
-  }
-  // A 2025 session upstream knows nothing of multi round-trip fields; a
-  // 2026-07-28 one gets the retry's inputResponses and requestState as sent.
-  // The protocol metadata is the connector's own either way.
-  if (!modern) {
-    out.erase("inputResponses");
-    out.erase("requestState");
-  }
-  if (out.contains("_meta") && out["_meta"].is_object()) {
-    Json meta = Json::object();
-    for (const auto& [k, v] : out["_meta"].items()) {
-      if (k.rfind("io.modelcontextprotocol/", 0) != 0 && k != "progressToken") meta[k] = v;
-    }
-    if (meta.empty())
-      out.erase("_meta");
-    else
-      out["_meta"] = meta;
-  }
-  return out;
-}
-
 Headers Upstream::callHeaders(sdk::Call& call) const {
   if (!settings_.identity) return {};
   const auto& id = *settings_.identity;
@@ -816,7 +761,14 @@ Json Upstream::forward(const std::string& method, Json params, sdk::Call& call) 
 }
 
 Json Upstream::invoke(const std::string& method, const Json& params, sdk::Call& call) {
-  Json out = upstreamParams(params);
+  bool modern;
+  {
+    std::lock_guard lock(mutex_);
+    modern = modern_;
+  }
+  // A 2025 session upstream knows nothing of multi round-trip fields; a
+  // 2026-07-28 one gets the retry's inputResponses and requestState as sent.
+  Json out = upstreamParams(params, modern);
   if (method == "resources/subscribe" || method == "resources/unsubscribe") {
     if (auto handled =
             subscribe(method == "resources/subscribe", params.value("uri", std::string())))

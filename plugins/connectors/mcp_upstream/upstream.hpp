@@ -75,7 +75,6 @@ class Upstream {
   // request it serves (nullptr for the connector's own requests).
   Json exchange(const std::string& method, Json params, sdk::Call* call);
   void handleCallMessage(const Json& message, sdk::Call* call);
-  Json upstreamParams(const Json& params) const;
   Headers callHeaders(sdk::Call& call) const;
   Json forward(const std::string& method, Json params, sdk::Call& call);
 
