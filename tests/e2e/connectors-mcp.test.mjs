@@ -115,7 +115,7 @@ async function startEverythingHttp(mode = 'streamableHttp') {
   return {
     url: `http://127.0.0.1:${port}/${mode === 'sse' ? 'sse' : 'mcp'}`,
     async stop() {
-      child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await within(exited, 'server-everything to exit');
     },
   };
@@ -271,6 +271,12 @@ describe('mcp_upstream over Streamable HTTP', SUITE_BOUND, () => {
 
           assert.equal(await callText(client, 'remote_say_back', { message: 'over http' }), 'Echo: over http');
           assert.match(await callText(client, 'remote_get-sum', { a: 1, b: 2 }), /\b3\b/);
+
+          // An upstream that went away: a tool error naming it (when_down: error).
+          await upstream.stop();
+          const down = await attempt(client, 'remote_get-sum', { a: 1, b: 2 });
+          assert.equal(down.isError, true, JSON.stringify(down));
+          assert.match(firstText(down), /^Upstream remote is unavailable: /);
         } finally {
           await client.close();
         }

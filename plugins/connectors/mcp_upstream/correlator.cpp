@@ -118,6 +118,14 @@ bool Correlator::postTo(const Json& id, Json message) {
   return true;
 }
 
+bool Correlator::fail(const Json& id, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  auto pending = find(id);
+  if (!pending) return false;
+  pending->fail(reason);
+  return true;
+}
+
 void Correlator::failAll(const std::string& reason) {
   std::lock_guard lock(mutex_);
   for (auto& [key, p] : pending_) p->fail(reason);

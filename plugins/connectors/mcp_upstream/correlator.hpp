@@ -72,6 +72,9 @@ class Correlator {
   // Puts a message in one call's inbox; false when that call is not in flight.
   bool postTo(const Json& id, Json message);
 
+  // Fails one request (its reply could not be read); false when it is not in flight.
+  bool fail(const Json& id, const std::string& reason);
+
   // Fails every call in flight (the connection is gone).
   void failAll(const std::string& reason);
   size_t inFlight() const;

@@ -127,10 +127,7 @@ void Upstream::connect() {
       if (opened) markDown("the subscriptions/listen stream keeps failing: " + reason, generation);
       return;
     }
-    Json failure{{"jsonrpc", "2.0"},
-                 {"id", id},
-                 {"error", {{"code", sdk::codes::kInternalError}, {"message", reason}}}};
-    correlator_.route(failure, id);
+    correlator_.fail(id, reason);
   };
   handlers.lost = [this, generation](const std::string& reason) { markDown(reason, generation); };
   handlers.log = [this](LogLevel level, const std::string& text) { host_.log(level, text); };

@@ -132,3 +132,15 @@ TEST(Correlator, PostToReachesOnlyACallInFlight) {
   ASSERT_EQ(next.kind, Kind::Message);
   EXPECT_EQ(next.message["method"], "marker");
 }
+
+TEST(Correlator, FailOneLeavesTheOthers) {
+  Correlator c;
+  auto one = c.open(1);
+  auto two = c.open(2);
+  EXPECT_TRUE(c.fail(1, "connection refused"));
+  EXPECT_FALSE(c.fail(3, "nobody"));
+  const auto failed = one->waitNext(kNoWait);
+  EXPECT_EQ(failed.kind, Kind::Failed);
+  EXPECT_EQ(failed.reason, "connection refused");
+  EXPECT_EQ(two->waitNext(kNoWait).kind, Kind::Timeout);
+}
