@@ -32,6 +32,13 @@ Json request(const Json& id, const std::string& method, const Json& params) {
   return message;
 }
 
+// A string field of upstream input, or `fallback` when absent or not a string:
+// hostile input must not throw on the reader threads.
+std::string textAt(const Json& object, const char* key, const std::string& fallback = {}) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return fallback;
+  return object[key].get<std::string>();
+}
+
 LogLevel levelNamed(const std::string& name) {
   static const std::pair<const char*, LogLevel> kLevels[] = {
       {"debug", LogLevel::Debug},   {"info", LogLevel::Info},
@@ -113,7 +120,12 @@ void Upstream::connect() {
   }
   Transport::Handlers handlers;
   handlers.inbound = [this, generation](const Json& m, const std::optional<Json>& related) {
-    onInbound(m, related, generation);
+    try {
+      onInbound(m, related, generation);
+    } catch (const std::exception& e) {
+      // Runs on a reader thread: nothing may escape it.
+      host_.log(LogLevel::Warning, std::string("ignored a message from the upstream: ") + e.what());
+    }
   };
   handlers.requestFailed = [this, generation](const Json& id, const std::string& reason) {
     if (endListen(id, generation)) {
@@ -363,7 +375,11 @@ void Upstream::supervise() {
       // A short pause, so an upstream that drops the stream at once is not hammered.
       if (wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; })) break;
       lock.unlock();
-      openListen();
+      try {
+        openListen();
+      } catch (const std::exception& e) {
+        host_.log(LogLevel::Warning, std::string("subscriptions/listen failed: ") + e.what());
+      }
       lock.lock();
       continue;
     }
@@ -480,7 +496,7 @@ void Upstream::onInbound(const Json& message, const std::optional<Json>& related
              params["uri"].is_string()) {
     host_.resourceUpdated(params["uri"].get<std::string>());
   } else if (method == "notifications/message") {
-    host_.log(levelNamed(params.value("level", std::string("info"))),
+    host_.log(levelNamed(textAt(params, "level", "info")),
               "upstream log: " + params.value("data", Json()).dump());
   }
 }
@@ -517,7 +533,12 @@ Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call)
         {"method", "notifications/cancelled"},
         {"params", {{"requestId", unfinished}, {"reason", "cancelled by the gateway's client"}}}});
   });
-  transport->send(request(id, method, params), headers);
+  try {
+    transport->send(request(id, method, params), headers);
+  } catch (const UpstreamError&) {
+    guard.finished();  // never sent: nothing to cancel
+    throw;
+  }
   auto deadline = Clock::now() + settings_.requestTimeout;
   for (;;) {
     auto next = pending->waitNext(std::chrono::milliseconds(100));
@@ -530,9 +551,12 @@ Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call)
         guard.finished();
         if (next.message.contains("error")) {
           const Json& e = next.message["error"];
-          if (!e.is_object()) throw UpstreamError("the upstream sent a malformed error");
-          throw RpcError(e.value("code", sdk::codes::kInternalError),
-                         e.value("message", std::string("upstream error")),
+          if (!e.is_object() || !e.contains("code") || !e["code"].is_number_integer()) {
+            throw UpstreamError("the upstream sent a malformed error");
+          }
+          const Json message = e.value("message", Json());
+          throw RpcError(e["code"].get<int>(),
+                         message.is_string() ? message.get<std::string>() : "upstream error",
                          e.contains("data") ? e["data"] : Json());
         }
         return next.message["result"];
@@ -567,11 +591,10 @@ void Upstream::handleCallMessage(const Json& message, sdk::Call* call) {
       std::optional<double> total;
       if (params.contains("total") && params["total"].is_number())
         total = params["total"].get<double>();
-      call->progress(params["progress"].get<double>(), total,
-                     params.value("message", std::string()));
+      call->progress(params["progress"].get<double>(), total, textAt(params, "message"));
     } else if (method == "notifications/message") {
-      call->log(levelNamed(params.value("level", std::string("info"))),
-                params.value("data", Json()), params.value("logger", std::string()));
+      call->log(levelNamed(textAt(params, "level", "info")), params.value("data", Json()),
+                textAt(params, "logger"));
     }
     return;
   }
@@ -629,8 +652,10 @@ void Upstream::openListen() {
     std::lock_guard lock(mutex_);
     if (!connected_ || !modern_ || !listenId_.is_null()) return;
     auto wants = [&](const char* capability) {
-      return capabilities_.contains(capability) && capabilities_[capability].is_object() &&
-             capabilities_[capability].value("listChanged", false);
+      if (!capabilities_.contains(capability) || !capabilities_[capability].is_object())
+        return false;
+      const Json& flag = capabilities_[capability].value("listChanged", Json());
+      return flag.is_boolean() && flag.get<bool>();
     };
     if (wants("tools")) filter["toolsListChanged"] = true;
     if (wants("prompts")) filter["promptsListChanged"] = true;

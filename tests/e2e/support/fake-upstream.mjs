@@ -9,7 +9,7 @@
 // It writes a line that is not JSON and a reply to an id nobody asked for
 // before answering initialize. Its tools:
 //   ok          answers "fine"
-//   noisy       writes garbage first, then answers "still fine"
+//   noisy       writes garbage and fields of the wrong type, then answers "still fine"
 //   bad_result  answers with a result that is not an object
 //   huge        writes a line larger than any message the gateway accepts
 //   grow        adds the tool "grown" and sends tools/list_changed
@@ -38,6 +38,10 @@ function callTool(id, name, meta) {
       return reply(id, text('fine'));
     case 'noisy':
       process.stdout.write('this is not JSON\n{"jsonrpc":"2.0","id":"nobody","result":{}}\n');
+      // Fields of the wrong type, during the call.
+      send({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 7, logger: [], data: 'x' } });
+      send({ jsonrpc: '2.0', method: 42 });
+      send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed', params: 'not an object' });
       return reply(id, text('still fine'));
     case 'bad_result':
       return reply(id, [1, 2, 3]);
