@@ -81,15 +81,20 @@ Upstream::Upstream(std::string name, Settings settings, sdk::Host host)
       breaker_(settings_.breakerFailures, settings_.breakerReset) {}
 
 Upstream::~Upstream() {
-  std::shared_ptr<Transport> transport;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    transport = transport_;
   }
   wake_.notify_all();
   if (supervisor_.joinable()) supervisor_.join();
   correlator_.failAll("the gateway is stopping");
+  // The supervisor may have made a new connection before it stopped: close
+  // whichever is current while every member its threads use is alive.
+  std::shared_ptr<Transport> transport;
+  {
+    std::lock_guard lock(mutex_);
+    transport = transport_;
+  }
   if (transport) transport->close();
 }
 
