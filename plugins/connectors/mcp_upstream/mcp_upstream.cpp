@@ -37,6 +37,7 @@ class McpUpstream : public PrimitiveProvider {
     if (config.contains("url") && config["url"].is_string())
       return config["url"].get<std::string>();
     if (config.contains("command") && config["command"].is_string()) {
+      if (config.contains("args")) return config["command"].get<std::string>();
       const auto words = splitCommandLine(config["command"].get<std::string>());
       return words.empty() ? "(stdio)" : words.front();
     }
