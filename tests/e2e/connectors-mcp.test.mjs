@@ -7,16 +7,19 @@
 //     callable, progress passes through;
 //   - the stdio upstream is killed mid-session: the connector restarts it
 //     and the next call works;
+//   - its sampling request reaches a 2025 session client on its stream and
+//     a 2026-07-28 client as input_required, answered on a retry;
 //   - the same server as a Streamable HTTP upstream (`url:`), with
-//     include/exclude globs and a rename;
+//     include/exclude globs and a rename, and a clear tool error once it is
+//     gone; as a legacy HTTP+SSE upstream found by `transport: auto`;
 //   - with sign-in and a policy, a member sees only some everything_* tools
 //     and cannot call the others, while an admin sees them all;
 //   - a misbehaving upstream (support/fake-upstream.mjs): garbage output,
-//     stray replies, a result that is not an object and an oversized line
-//     never take the gateway down; list changes reach the client (from a
-//     2025 session and from a 2026-07-28 listen stream); cancellation
-//     reaches the upstream; with
-//     when_down: hide its tools leave the list while it is down and return;
+//     stray replies, fields of the wrong type, a result that is not an
+//     object and an oversized line never take the gateway down; list
+//     changes reach the client (from a 2025 session and from a 2026-07-28
+//     listen stream); cancellation reaches the upstream; with when_down:
+//     hide its tools leave the list while it is down and return;
 //   - identity assertions: an HTTP upstream gets a JWT naming the caller,
 //     verifiable with the gateway's JWKS, and never the caller's own token.
 import { test, describe } from 'node:test';
@@ -24,15 +27,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   ROOT, withServer, within, eventually, freePort, apiToken, bearer, firstText, modernCall, SUITE_BOUND, WAIT_MS,
 } from './support/mcp.mjs';
-import http from 'node:http';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { tempDir } from './support/oauth.mjs';
 
 const REQUEST = { timeout: WAIT_MS };
