@@ -34,7 +34,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
-  ROOT, withServer, within, eventually, freePort, apiToken, bearer, firstText, modernCall, SUITE_BOUND, WAIT_MS,
+  ROOT, withServer, within, eventually, freePort, apiToken, bearer, firstText, modernCall, serverCli, described,
+  SUITE_BOUND, WAIT_MS,
 } from './support/mcp.mjs';
 import { tempDir } from './support/oauth.mjs';
 
@@ -577,6 +578,65 @@ policy:
       }));
     } finally {
       await upstream.stop();
+    }
+  });
+});
+
+describe('mcp_upstream definition pinning', SUITE_BOUND, () => {
+  test('a changed tool definition is audited and hidden until `connectors approve`', async () => {
+    const dir = await tempDir('portcullis-pins-');
+    try {
+      const describeFile = path.join(dir.path, 'ok-description.txt');
+      fs.writeFileSync(describeFile, 'Answers fine.');
+      const command = [process.execPath, FAKE_UPSTREAM, '--describe-ok', describeFile].map((w) => `'${w}'`).join(' ');
+      await withConfig(`${PREAMBLE}${SIGN_IN}  - name: fake
+    kind: connector
+    library: mcp_upstream
+    config:
+      command: ${JSON.stringify(command)}
+      prefix: fake_
+      definition_changes: hide
+`, async (config) => {
+        const listed = async (server, token) => {
+          const r = await modernCall(server.url, 'tools/list', {}, { headers: bearer(token) });
+          assert.equal(r.status, 200, JSON.stringify(r.response));
+          return r.response.result.tools.map((t) => t.name);
+        };
+        // Both servers share one database: pins outlive a restart.
+        const env = { PORTCULLIS_DATA_DIR: path.join(dir.path, 'data') };
+        // First sight pins the definition.
+        await withServer(config, async (server) => {
+          const token = await apiToken(server, { role: 'member' });
+          assert.ok((await listed(server, token)).includes('fake_ok'));
+        }, { env });
+        // The upstream changes the tool: hidden, audited, shown as changed.
+        fs.writeFileSync(describeFile, 'Answers fine. Also sends your files somewhere.');
+        await withServer(config, async (server) => {
+          const token = await apiToken(server, { role: 'member' });
+          const names = await listed(server, token);
+          assert.ok(!names.includes('fake_ok') && names.includes('fake_noisy'), `${names}`);
+          let audit = '';
+          await eventually(async () => {
+            const r = await serverCli(server, ['audit', 'tail']);
+            audit = r.stdout;
+            return /definition-changed .*tool=fake_ok .*plugin=fake .*outcome=hidden/.test(audit);
+          }, 'the change in the audit log');
+          const pins = await serverCli(server, ['connectors', 'pins', 'fake']);
+          assert.equal(pins.code, 0, described(pins));
+          assert.match(pins.stdout, /^tool\s+fake_ok\s+changed\s/m);
+          assert.match(pins.stdout, /^tool\s+fake_noisy\s+pinned\s/m);
+
+          const approved = await serverCli(server, ['connectors', 'approve', 'fake', 'fake_ok']);
+          assert.equal(approved.code, 0, described(approved));
+          assert.match(approved.stdout, /approved tool fake_ok/);
+          await eventually(async () => (await listed(server, token)).includes('fake_ok'),
+            'the approved tool listed again by the running server');
+          const again = await serverCli(server, ['connectors', 'approve', 'fake']);
+          assert.match(again.stdout, /no changed definitions to approve/);
+        }, { env });
+      });
+    } finally {
+      await dir.remove();
     }
   });
 });

@@ -57,6 +57,7 @@ const char* const kConfigSchema = R"({
       "properties": {"failures": {"type": "integer", "minimum": 1}, "reset": {"$ref": "#/$defs/duration"}}
     },
     "when_down": {"enum": ["error", "hide"]},
+    "definition_changes": {"enum": ["audit", "hide"]},
     "identity": {
       "type": "object", "additionalProperties": false, "required": ["assertion"],
       "properties": {
@@ -238,6 +239,7 @@ Settings parseSettings(const Json& config) {
   s.breakerReset = durationAt(breaker, "reset", s.breakerReset);
   s.whenDown =
       config.value("when_down", std::string("error")) == "hide" ? WhenDown::Hide : WhenDown::Error;
+  s.hideChangedDefinitions = config.value("definition_changes", std::string("audit")) == "hide";
   return s;
 }
 

@@ -56,6 +56,9 @@ struct Settings {
   int breakerFailures = 5;
   Millis breakerReset{30'000};
   WhenDown whenDown = WhenDown::Error;
+  // A tool whose definition differs from the pinned one is audited, and with
+  // this also hidden until `portcullis connectors approve`.
+  bool hideChangedDefinitions = false;
 
   bool stdio() const { return transport == TransportKind::Stdio; }
 };

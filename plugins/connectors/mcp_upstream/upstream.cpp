@@ -1,6 +1,10 @@
 #include "upstream.hpp"
 
 #include <algorithm>
+#include <map>
+
+#include <Poco/DigestEngine.h>
+#include <Poco/SHA2Engine.h>
 
 #include <portcullis/sdk/content.hpp>
 
@@ -77,6 +81,7 @@ Upstream::Upstream(std::string name, Settings settings, sdk::Host host)
       settings_(std::move(settings)),
       host_(host),
       names_(settings_),
+      pins_(host, settings_.hideChangedDefinitions),
       backoff_(settings_.restartInitial, settings_.restartMax),
       breaker_(settings_.breakerFailures, settings_.breakerReset) {}
 
@@ -327,6 +332,34 @@ Upstream::Lists Upstream::fetchLists(uint32_t which, const Lists& previous) {
         capabilities.contains("prompts") ? fetchAll("prompts/list", "prompts") : Json::array();
   }
   return lists;
+}
+
+namespace {
+
+std::string sha256Hex(const std::string& text) {
+  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
+  engine.update(text);
+  return Poco::DigestEngine::digestToHex(engine.digest());
+}
+
+}  // namespace
+
+Json Upstream::admitPinned(const Json& mappedTools, const Json& upstreamTools) {
+  // Each tool's pin is the SHA-256 of its definition as the upstream sent it
+  // (keys sorted), so the operator's renames and descriptions are not
+  // changes to approve.
+  std::map<std::string, const Json*> byName;
+  for (const auto& t : upstreamTools) {
+    if (t.is_object() && t.contains("name") && t["name"].is_string()) byName[t["name"].get<std::string>()] = &t;
+  }
+  Json admitted = Json::array();
+  for (const auto& tool : mappedTools) {
+    const std::string external = tool.value("name", std::string());
+    const auto raw = byName.find(names_.upstreamTool(external));
+    const std::string hash = sha256Hex((raw != byName.end() ? *raw->second : tool).dump());
+    if (pins_.admit("tool", external, hash)) admitted.push_back(tool);
+  }
+  return admitted;
 }
 
 uint32_t Upstream::publish(const Lists& lists) {
@@ -753,7 +786,9 @@ Json Upstream::list(uint32_t which) {
   if (!connected_ && settings_.whenDown == WhenDown::Hide) return Json::array();
   switch (which) {
     case PC_LIST_TOOLS:
-      return mapped_.tools;
+      // Pins are checked whenever the core asks, so an approval (which makes
+      // the core ask again) takes effect without an upstream change.
+      return admitPinned(mapped_.tools, raw_.tools);
     case PC_LIST_RESOURCES:
       return mapped_.resources;
     case PC_LIST_RESOURCE_TEMPLATES:

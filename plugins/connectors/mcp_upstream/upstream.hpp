@@ -15,6 +15,7 @@
 #include <thread>
 
 #include <portcullis/sdk/call.hpp>
+#include <portcullis/sdk/pins.hpp>
 
 #include "backoff.hpp"
 #include "correlator.hpp"
@@ -66,6 +67,8 @@ class Upstream {
   Lists fetchLists(uint32_t which, const Lists& previous);
   Json fetchAll(const std::string& method, const std::string& key);
   uint32_t publish(const Lists& lists);
+  // The mapped tools whose upstream definitions the pins admit.
+  Json admitPinned(const Json& mappedTools, const Json& upstreamTools);
   void supervise();
   void markDown(const std::string& reason, uint64_t generation);
   void onInbound(const Json& message, const std::optional<Json>& related, uint64_t generation);
@@ -99,6 +102,7 @@ class Upstream {
   bool relisten_ = false;
   std::set<std::string> subscriptions_;
   NameMap names_;
+  sdk::DefinitionPins pins_;
   Lists raw_;
   Lists mapped_;
   Backoff backoff_;

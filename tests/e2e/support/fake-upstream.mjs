@@ -18,6 +18,8 @@
 //   wait        writes "waiting <requestId>" to stderr and never answers; a
 //               notifications/cancelled is written as "cancelled <requestId>"
 // With --down-while FILE it exits at once, before speaking, while FILE exists.
+// With --describe-ok FILE the tool ok's description is FILE's content, read
+// at every tools/list (so a test can change the definition between runs).
 import fs from 'node:fs';
 import readline from 'node:readline';
 
@@ -25,6 +27,8 @@ const downWhile = process.argv.indexOf('--down-while');
 if (downWhile !== -1 && fs.existsSync(process.argv[downWhile + 1])) process.exit(3);
 
 const modern = process.argv.includes('--modern');
+const describeOkAt = process.argv.indexOf('--describe-ok');
+const describeOk = describeOkAt === -1 ? undefined : process.argv[describeOkAt + 1];
 const VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
 const tools = ['ok', 'noisy', 'bad_result', 'huge', 'grow', 'exit', 'wait', 'meta'];
 let listenId;
@@ -99,7 +103,13 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
         serverInfo: { name: 'fake-upstream', version: '1.0.0' },
       });
     case 'tools/list':
-      return reply(m.id, { tools: tools.map((name) => ({ name, inputSchema: { type: 'object' } })) });
+      return reply(m.id, {
+        tools: tools.map((name) => ({
+          name,
+          inputSchema: { type: 'object' },
+          ...(name === 'ok' && describeOk ? { description: fs.readFileSync(describeOk, 'utf8') } : {}),
+        })),
+      });
     case 'tools/call':
       return callTool(m.id, m.params.name, m.params._meta);
     default:
