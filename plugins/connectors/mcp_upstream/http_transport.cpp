@@ -31,13 +31,14 @@ std::string readCapped(std::istream& in, size_t cap) {
   return body;
 }
 
-// Feeds an event stream to the parser as bytes arrive, until it ends.
-void readEvents(std::istream& in, SseParser& parser, const std::atomic<bool>& stop) {
+// Feeds an event stream to the parser as bytes arrive, until it ends (then
+// true) or `stop` is set (false).
+bool readEvents(std::istream& in, SseParser& parser, const std::atomic<bool>& stop) {
   std::streambuf* buffer = in.rdbuf();
   char chunk[16384];
   while (!stop) {
     const int first = buffer->sbumpc();
-    if (first == std::char_traits<char>::eof()) return;
+    if (first == std::char_traits<char>::eof()) return true;
     chunk[0] = static_cast<char>(first);
     std::streamsize n = 1;
     const std::streamsize available = buffer->in_avail();
@@ -45,6 +46,7 @@ void readEvents(std::istream& in, SseParser& parser, const std::atomic<bool>& st
       n += buffer->sgetn(chunk + 1, std::min<std::streamsize>(available, sizeof chunk - 1));
     parser.feed(std::string_view(chunk, static_cast<size_t>(n)));
   }
+  return false;
 }
 
 bool isEventStream(const HTTPResponse& response) {
@@ -93,38 +95,177 @@ std::string HttpEndpoint::target(const Poco::URI& uri) const {
   return path.empty() ? "/" : path;
 }
 
-std::unique_ptr<HTTPClientSession> HttpEndpoint::acquire(Millis receiveTimeout) {
+HttpEndpoint::Lease& HttpEndpoint::Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    reset();
+    owner_ = std::exchange(other.owner_, nullptr);
+    session_ = std::move(other.session_);
+    pooled_ = std::exchange(other.pooled_, false);
+    kept_ = std::exchange(other.kept_, false);
+  }
+  return *this;
+}
+
+void HttpEndpoint::Lease::reset() {
+  if (session_ && pooled_ && owner_ != nullptr) owner_->giveBack(std::move(session_), kept_);
+  session_.reset();
+  owner_ = nullptr;
+  pooled_ = kept_ = false;
+}
+
+std::unique_ptr<HTTPClientSession> HttpEndpoint::connect() const {
   std::unique_ptr<HTTPClientSession> session;
-  {
-    std::lock_guard lock(mutex_);
-    if (!idle_.empty()) {
-      session = std::move(idle_.back());
-      idle_.pop_back();
-    }
+  if (uri_.getScheme() == "https") {
+    static const Poco::Net::Context::Ptr context =
+        new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
+                               Poco::Net::Context::VERIFY_RELAXED, 9, true);
+    session =
+        std::make_unique<Poco::Net::HTTPSClientSession>(uri_.getHost(), uri_.getPort(), context);
+  } else {
+    session = std::make_unique<HTTPClientSession>(uri_.getHost(), uri_.getPort());
   }
-  if (!session) {
-    if (uri_.getScheme() == "https") {
-      static const Poco::Net::Context::Ptr context =
-          new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                 Poco::Net::Context::VERIFY_RELAXED, 9, true);
-      session =
-          std::make_unique<Poco::Net::HTTPSClientSession>(uri_.getHost(), uri_.getPort(), context);
-    } else {
-      session = std::make_unique<HTTPClientSession>(uri_.getHost(), uri_.getPort());
-    }
-    session->setKeepAlive(true);
-  }
-  session->setTimeout(span(settings_.connectTimeout), span(settings_.requestTimeout),
-                      span(receiveTimeout));
+  session->setKeepAlive(true);
   return session;
 }
 
-void HttpEndpoint::release(std::unique_ptr<HTTPClientSession> session) {
-  std::lock_guard lock(mutex_);
-  if (idle_.size() < settings_.pool) idle_.push_back(std::move(session));
+std::unique_ptr<HTTPClientSession> HttpEndpoint::takeLocked() {
+  if (!idle_.empty()) {
+    auto session = std::move(idle_.back());
+    idle_.pop_back();
+    return session;
+  }
+  if (open_ >= settings_.pool) return nullptr;
+  ++open_;  // counted now; the socket connects on first use
+  return connect();
 }
 
-void ReaderThreads::start(std::function<void()> work) {
+HttpEndpoint::Lease HttpEndpoint::lend(std::unique_ptr<HTTPClientSession> session, bool pooled,
+                                       Millis receiveTimeout) {
+  session->setTimeout(span(settings_.connectTimeout), span(settings_.requestTimeout),
+                      span(receiveTimeout));
+  return Lease(this, std::move(session), pooled);
+}
+
+HttpEndpoint::Lease HttpEndpoint::acquire(Millis receiveTimeout) {
+  std::unique_ptr<HTTPClientSession> session;
+  {
+    std::unique_lock lock(mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + settings_.requestTimeout;
+    for (;;) {
+      if (stopped_) throw UpstreamError("the connection is closing");
+      if ((session = takeLocked())) break;
+      if (freed_.wait_until(lock, deadline) == std::cv_status::timeout) {
+        if (!stopped_ && (session = takeLocked())) break;
+        throw UpstreamError("no connection to " + uri_.toString() + " came free within " +
+                            std::to_string(settings_.requestTimeout.count()) + " ms (pool " +
+                            std::to_string(settings_.pool) + ")");
+      }
+    }
+  }
+  return lend(std::move(session), true, receiveTimeout);
+}
+
+HttpEndpoint::Lease HttpEndpoint::acquireNow(Millis receiveTimeout) {
+  std::unique_ptr<HTTPClientSession> session;
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopped_) session = takeLocked();
+  }
+  if (session) return lend(std::move(session), true, receiveTimeout);
+  return dedicated(receiveTimeout);
+}
+
+HttpEndpoint::Lease HttpEndpoint::dedicated(Millis receiveTimeout) {
+  auto session = connect();
+  session->setKeepAlive(false);
+  return lend(std::move(session), false, receiveTimeout);
+}
+
+void HttpEndpoint::giveBack(std::unique_ptr<HTTPClientSession> session, bool reuse) {
+  {
+    std::lock_guard lock(mutex_);
+    if (reuse && !stopped_) {
+      idle_.push_back(std::move(session));
+    } else {
+      --open_;
+    }
+  }
+  session.reset();  // closes a connection not kept, outside the lock
+  freed_.notify_one();
+}
+
+void HttpEndpoint::stop() {
+  std::vector<std::unique_ptr<HTTPClientSession>> idle;
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    open_ -= idle_.size();
+    idle.swap(idle_);
+  }
+  freed_.notify_all();
+}
+
+void RequestWorkers::submit(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      job.fail("the connection is closing");
+      return;
+    }
+    queue_.push_back(Queued{std::move(job), std::chrono::steady_clock::now()});
+    if (idle_ < queue_.size() && threads_.size() < limit_)
+      threads_.emplace_back([this] { work(); });
+  }
+  ready_.notify_one();
+}
+
+bool RequestWorkers::withdraw(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    if (it->job.key == key) {
+      queue_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void RequestWorkers::work() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    ++idle_;
+    ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    --idle_;
+    if (stopping_) return;
+    Queued next = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    if (std::chrono::steady_clock::now() - next.since > maxWait_) {
+      next.job.fail("no connection to the upstream came free within " +
+                    std::to_string(maxWait_.count()) + " ms");
+    } else {
+      next.job.run();
+    }
+    next = Queued{};  // the job's captures go before the lock is taken again
+    lock.lock();
+  }
+}
+
+void RequestWorkers::stop() {
+  std::deque<Queued> dropped;
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    dropped.swap(queue_);
+    threads.swap(threads_);
+  }
+  ready_.notify_all();
+  for (auto& q : dropped) q.job.fail("the connection is closing");
+  for (auto& t : threads) t.join();
+}
+
+void StreamThreads::start(std::function<void()> work) {
   std::lock_guard lock(mutex_);
   reapFinished();
   auto done = std::make_shared<std::atomic<bool>>(false);
@@ -135,7 +276,7 @@ void ReaderThreads::start(std::function<void()> work) {
                             done});
 }
 
-void ReaderThreads::reapFinished() {
+void StreamThreads::reapFinished() {
   for (auto it = readers_.begin(); it != readers_.end();) {
     if (*it->done) {
       it->thread.join();
@@ -146,7 +287,7 @@ void ReaderThreads::reapFinished() {
   }
 }
 
-void ReaderThreads::joinAll() {
+void StreamThreads::joinAll() {
   std::list<Reader> all;
   {
     std::lock_guard lock(mutex_);
@@ -170,17 +311,48 @@ void StreamableHttpTransport::send(const Json& message, const Headers& extra) {
   const bool isRequest = message.contains("method") && message.contains("id");
   const bool handshake =
       isRequest && (message["method"] == "initialize" || message["method"] == "server/discover");
-  if (!isRequest || handshake) {
-    post(message, extra, handshake);
+  if (!isRequest) {
+    post(message, extra, false, Route::Immediate);
     return;
   }
-  readers_.start([this, message, extra] {
-    try {
-      post(message, extra, false);
-    } catch (const std::exception& e) {
-      handlers_.requestFailed(message["id"], e.what());
-    }
-  });
+  if (handshake) {
+    post(message, extra, true, Route::Pooled);
+    return;
+  }
+  const Json id = message["id"];
+  auto fail = [this, id](const std::string& reason) { handlers_.requestFailed(id, reason); };
+  if (message["method"] == "subscriptions/listen") {
+    // Open as long as the subscription: a connection and thread of its own.
+    streams_.start([this, message, extra, fail] {
+      try {
+        post(message, extra, false, Route::Stream);
+      } catch (const std::exception& e) {
+        fail(e.what());
+      }
+    });
+    return;
+  }
+  workers_.submit(RequestWorkers::Job{id.dump(),
+                                      [this, message, extra, fail] {
+                                        try {
+                                          post(message, extra, false, Route::Pooled);
+                                        } catch (const std::exception& e) {
+                                          fail(e.what());
+                                        }
+                                      },
+                                      fail});
+}
+
+HttpEndpoint::Lease StreamableHttpTransport::connection(Route route, Millis receiveTimeout) {
+  switch (route) {
+    case Route::Pooled:
+      return endpoint_.acquire(receiveTimeout);
+    case Route::Immediate:
+      return endpoint_.acquireNow(receiveTimeout);
+    case Route::Stream:
+      break;
+  }
+  return endpoint_.dedicated(receiveTimeout);
 }
 
 void StreamableHttpTransport::track(const Json& id, HTTPClientSession* session) {
@@ -192,6 +364,7 @@ void StreamableHttpTransport::track(const Json& id, HTTPClientSession* session) 
 }
 
 bool StreamableHttpTransport::abortRequest(const Json& id) {
+  if (workers_.withdraw(id.dump())) return true;  // never sent: nothing to cancel upstream
   std::lock_guard lock(mutex_);
   if (!stateless_) return false;
   auto it = active_.find(id.dump());
@@ -200,7 +373,7 @@ bool StreamableHttpTransport::abortRequest(const Json& id) {
 }
 
 bool StreamableHttpTransport::readReplyStream(std::istream& in, const std::optional<Json>& related,
-                                              std::string& lastEventId) {
+                                              std::string& lastEventId, bool* ended) {
   bool answered = false;
   SseParser parser(kMaxMessageBytes, [&](const SseEvent& e) {
     if (!e.id.empty()) lastEventId = e.id;
@@ -215,16 +388,17 @@ bool StreamableHttpTransport::readReplyStream(std::istream& in, const std::optio
       answered = true;
     handlers_.inbound(*m, related);
   });
-  readEvents(in, parser, closing_);
+  const bool reachedEnd = readEvents(in, parser, closing_);
+  if (ended != nullptr) *ended = reachedEnd;
   return answered;
 }
 
 // A 2025 session upstream may end a reply stream early (it polls); the rest
 // of the reply comes on a GET that names the last event seen.
-bool StreamableHttpTransport::resume(const Json& id, std::string& lastEventId) {
+bool StreamableHttpTransport::resume(const Json& id, std::string& lastEventId, Route route) {
   handlers_.released(id);
   for (int attempt = 0; attempt < 1000 && !closing_ && !lastEventId.empty(); ++attempt) {
-    auto session = endpoint_.acquire(endpoint_.settings().requestTimeout);
+    auto session = connection(route, endpoint_.settings().requestTimeout);
     session->setKeepAlive(false);
     HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()),
                         HTTPRequest::HTTP_1_1);
@@ -256,11 +430,12 @@ bool StreamableHttpTransport::resume(const Json& id, std::string& lastEventId) {
   return false;
 }
 
-void StreamableHttpTransport::post(const Json& message, const Headers& extra, bool handshake) {
+void StreamableHttpTransport::post(const Json& message, const Headers& extra, bool handshake,
+                                   Route route) {
   const bool isRequest = message.contains("method") && message.contains("id");
   const std::optional<Json> related = isRequest ? std::optional<Json>(message["id"]) : std::nullopt;
   const std::string body = message.dump(-1, ' ', false, Json::error_handler_t::replace);
-  auto session = endpoint_.acquire(endpoint_.settings().requestTimeout);
+  auto session = connection(route, endpoint_.settings().requestTimeout);
   HTTPRequest request(HTTPRequest::HTTP_POST, endpoint_.target(endpoint_.uri()),
                       HTTPRequest::HTTP_1_1);
   request.setContentType("application/json");
@@ -315,13 +490,18 @@ void StreamableHttpTransport::post(const Json& message, const Headers& extra, bo
       if (isRequest) throw UpstreamError("the upstream accepted the request without replying");
     } else if (isEventStream(response) && status < 300) {
       std::string lastEventId;
-      bool answered = readReplyStream(*in, related, lastEventId);
+      bool ended = false;
+      bool answered = readReplyStream(*in, related, lastEventId, &ended);
+      // A stream read to its end leaves a reusable connection, like a JSON reply.
+      if (ended && (answered || !isRequest) && !closing_ && response.getKeepAlive()) session.keep();
+      if (related) track(*related, nullptr);  // no abort may reach a connection given back
+      session.reset();  // a resumed stream needs a connection of its own
       if (isRequest && !answered && !closing_ && !stateless && !lastEventId.empty()) {
-        answered = resume(*related, lastEventId);
+        answered = resume(*related, lastEventId, route);
       }
       if (isRequest && !answered)
         handlers_.requestFailed(*related, "the upstream's reply stream ended without a result");
-      return;  // a stream is read to its end; the connection is not reused
+      return;
     } else {
       const std::string text = readCapped(*in, status < 300 ? kMaxMessageBytes : 64 * 1024);
       if (status >= 300) {
@@ -343,7 +523,7 @@ void StreamableHttpTransport::post(const Json& message, const Headers& extra, bo
   } catch (const std::length_error& e) {
     throw UpstreamError(e.what());
   }
-  if (response.getKeepAlive()) endpoint_.release(std::move(session));
+  if (response.getKeepAlive()) session.keep();
 }
 
 void StreamableHttpTransport::listenOnGetStream() {
@@ -351,8 +531,7 @@ void StreamableHttpTransport::listenOnGetStream() {
   while (!closing_) {
     HTTPResponse response;
     try {
-      auto session = endpoint_.acquire(Millis(3'600'000));
-      session->setKeepAlive(false);
+      auto session = endpoint_.dedicated(Millis(3'600'000));
       HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()),
                           HTTPRequest::HTTP_1_1);
       request.set("Accept", "text/event-stream");
@@ -388,6 +567,7 @@ void StreamableHttpTransport::listenOnGetStream() {
 
 void StreamableHttpTransport::close() {
   if (closing_.exchange(true)) return;
+  endpoint_.stop();
   {
     std::lock_guard lock(getMutex_);
     if (getSession_ != nullptr) getSession_->abort();
@@ -398,7 +578,8 @@ void StreamableHttpTransport::close() {
   }
   closed_.notify_all();
   if (getThread_.joinable()) getThread_.join();
-  readers_.joinAll();
+  workers_.stop();
+  streams_.joinAll();
   std::string sessionId;
   {
     std::lock_guard lock(mutex_);
@@ -407,7 +588,7 @@ void StreamableHttpTransport::close() {
   if (sessionId.empty()) return;
   try {
     // Ends the 2025 session politely; a failure changes nothing.
-    auto session = endpoint_.acquire(Millis(2'000));
+    auto session = endpoint_.dedicated(Millis(2'000));
     HTTPRequest request(HTTPRequest::HTTP_DELETE, endpoint_.target(endpoint_.uri()),
                         HTTPRequest::HTTP_1_1);
     request.set("Mcp-Session-Id", sessionId);
@@ -423,8 +604,7 @@ void StreamableHttpTransport::close() {
 
 void LegacySseTransport::open(Handlers handlers) {
   handlers_ = std::move(handlers);
-  stream_ = endpoint_.acquire(Millis(3'600'000));
-  stream_->setKeepAlive(false);
+  stream_ = endpoint_.dedicated(Millis(3'600'000));
   HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()),
                       HTTPRequest::HTTP_1_1);
   request.set("Accept", "text/event-stream");
@@ -491,7 +671,10 @@ void LegacySseTransport::send(const Json& message, const Headers& extra) {
   }
   if (target.empty() || closing_) throw UpstreamError("the upstream's event stream is not open");
   const std::string body = message.dump(-1, ' ', false, Json::error_handler_t::replace);
-  auto session = endpoint_.acquire(endpoint_.settings().requestTimeout);
+  // Answers and notifications never wait behind requests for a connection.
+  const bool isRequest = message.contains("method") && message.contains("id");
+  auto session = isRequest ? endpoint_.acquire(endpoint_.settings().requestTimeout)
+                           : endpoint_.acquireNow(endpoint_.settings().requestTimeout);
   HTTPRequest request(HTTPRequest::HTTP_POST, target, HTTPRequest::HTTP_1_1);
   request.setContentType("application/json");
   applyHeaders(request, endpoint_.settings().headers, extra);
@@ -507,12 +690,13 @@ void LegacySseTransport::send(const Json& message, const Headers& extra) {
     throw UpstreamError("the upstream refused a message with HTTP " +
                         std::to_string(response.getStatus()));
   }
-  if (response.getKeepAlive()) endpoint_.release(std::move(session));
+  if (response.getKeepAlive()) session.keep();
 }
 
 void LegacySseTransport::close() {
   if (closing_.exchange(true)) return;
-  if (stream_) stream_->abort();
+  endpoint_.stop();
+  if (stream_.get() != nullptr) stream_->abort();
   if (streamThread_.joinable()) streamThread_.join();
 }
 

@@ -1,13 +1,17 @@
 #pragma once
 // HTTP upstreams. StreamableHttpTransport POSTs each message (Accept: JSON
-// or an event stream) and reads every reply on a thread of its own, keeps
+// or an event stream) and reads each request's reply on one of a fixed set
+// of worker threads (as many as the pool has connections), keeps
 // the Mcp-Session-Id of a 2025 session and listens on the session's GET
 // stream. LegacySseTransport speaks the 2024-11-05 HTTP+SSE transport: one
 // GET event stream that names the endpoint to POST to. Redirects are never
-// followed, bodies are capped, idle keep-alive connections are pooled.
+// followed, bodies are capped, keep-alive connections are pooled and bounded.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -29,27 +33,110 @@ class NotStreamableHttp : public UpstreamError {
   using UpstreamError::UpstreamError;
 };
 
+// The connections to one upstream URL. At most `pool` pooled connections
+// exist at once, idle or in use; acquire() waits for one to come free.
+// Long-lived streams take a dedicated connection outside the pool.
 class HttpEndpoint {
  public:
+  // A connection on loan. Unless keep() was called, it is closed when the
+  // lease ends (its reply may not have been read to the end).
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(HttpEndpoint* owner, std::unique_ptr<Poco::Net::HTTPClientSession> session, bool pooled)
+        : owner_(owner), session_(std::move(session)), pooled_(pooled) {}
+    Lease(Lease&& other) noexcept { *this = std::move(other); }
+    Lease& operator=(Lease&& other) noexcept;
+    ~Lease() { reset(); }
+    Poco::Net::HTTPClientSession* operator->() const { return session_.get(); }
+    Poco::Net::HTTPClientSession* get() const { return session_.get(); }
+    // The reply was read to its end: the connection may serve another request.
+    void keep() { kept_ = true; }
+    void reset();
+
+   private:
+    HttpEndpoint* owner_ = nullptr;
+    std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+    bool pooled_ = false;
+    bool kept_ = false;
+  };
+
   HttpEndpoint(const Settings& settings, const std::string& url);
 
-  std::unique_ptr<Poco::Net::HTTPClientSession> acquire(Millis receiveTimeout);
-  void release(std::unique_ptr<Poco::Net::HTTPClientSession> session);
+  // A pooled connection; waits up to the request timeout for one to come
+  // free. Throws UpstreamError on timeout or after stop().
+  Lease acquire(Millis receiveTimeout);
+  // A pooled connection when one is free at once, else a short-lived one
+  // outside the pool: for answers and notifications, which must never wait
+  // behind the calls they belong to.
+  Lease acquireNow(Millis receiveTimeout);
+  // A connection outside the pool for a long-lived event stream.
+  Lease dedicated(Millis receiveTimeout);
+  // Wakes every acquire() waiting; later ones fail.
+  void stop();
+
   const Poco::URI& uri() const { return uri_; }
   std::string target(const Poco::URI& uri) const;
   const Settings& settings() const { return settings_; }
 
  private:
+  std::unique_ptr<Poco::Net::HTTPClientSession> connect() const;
+  // Takes an idle connection or makes a new one if the pool has room; null when full.
+  std::unique_ptr<Poco::Net::HTTPClientSession> takeLocked();
+  Lease lend(std::unique_ptr<Poco::Net::HTTPClientSession> session, bool pooled,
+             Millis receiveTimeout);
+  void giveBack(std::unique_ptr<Poco::Net::HTTPClientSession> session, bool reuse);
+
   const Settings& settings_;
   Poco::URI uri_;
   std::mutex mutex_;
+  std::condition_variable freed_;
+  bool stopped_ = false;
+  size_t open_ = 0;  // pooled connections, idle or lent
   std::vector<std::unique_ptr<Poco::Net::HTTPClientSession>> idle_;
 };
 
-// Background threads that read replies; joined when the transport closes.
-class ReaderThreads {
+// Runs request POSTs, each reading its reply to the end, on at most `limit`
+// threads that are started as needed and then kept. A request waits in
+// order for a free thread; one that waited longer than the request timeout,
+// or is still waiting when the transport closes, fails without being sent.
+class RequestWorkers {
  public:
-  ~ReaderThreads() { joinAll(); }
+  struct Job {
+    std::string key;  // the request id, for withdraw()
+    std::function<void()> run;
+    std::function<void(const std::string& reason)> fail;
+  };
+  RequestWorkers(size_t limit, Millis maxWait) : limit_(limit), maxWait_(maxWait) {}
+  ~RequestWorkers() { stop(); }
+  void submit(Job job);
+  // Removes a request that has not started; false when it has (or never was).
+  bool withdraw(const std::string& key);
+  // Fails the waiting requests and joins the threads after their current job.
+  void stop();
+
+ private:
+  struct Queued {
+    Job job;
+    std::chrono::steady_clock::time_point since;
+  };
+  void work();
+
+  const size_t limit_;
+  const Millis maxWait_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Queued> queue_;
+  std::vector<std::thread> threads_;
+  size_t idle_ = 0;
+  bool stopping_ = false;
+};
+
+// Threads of their own for long-lived reply streams (subscriptions/listen);
+// joined when the transport closes.
+class StreamThreads {
+ public:
+  ~StreamThreads() { joinAll(); }
   void start(std::function<void()> work);
   void joinAll();
 
@@ -65,7 +152,8 @@ class ReaderThreads {
 
 class StreamableHttpTransport : public Transport {
  public:
-  explicit StreamableHttpTransport(const Settings& settings) : endpoint_(settings, settings.url) {}
+  explicit StreamableHttpTransport(const Settings& settings)
+      : endpoint_(settings, settings.url), workers_(settings.pool, settings.requestTimeout) {}
   ~StreamableHttpTransport() override { close(); }
 
   void open(Handlers handlers) override { handlers_ = std::move(handlers); }
@@ -78,11 +166,19 @@ class StreamableHttpTransport : public Transport {
   }
 
  private:
-  void post(const Json& message, const Headers& extra, bool handshake);
+  // Which connection a POST uses.
+  enum class Route {
+    Pooled,     // a request: waits for a pooled connection
+    Immediate,  // an answer or notification: never waits
+    Stream      // a long-lived reply stream: a dedicated connection
+  };
+  HttpEndpoint::Lease connection(Route route, Millis receiveTimeout);
+  void post(const Json& message, const Headers& extra, bool handshake, Route route);
   // Reads a reply stream; returns whether it carried the request's answer.
+  // `ended` tells whether the stream reached its end (not stopped by close()).
   bool readReplyStream(std::istream& in, const std::optional<Json>& related,
-                       std::string& lastEventId);
-  bool resume(const Json& id, std::string& lastEventId);
+                       std::string& lastEventId, bool* ended = nullptr);
+  bool resume(const Json& id, std::string& lastEventId, Route route);
   void listenOnGetStream();
   void track(const Json& id, Poco::Net::HTTPClientSession* session);
 
@@ -98,7 +194,8 @@ class StreamableHttpTransport : public Transport {
   std::condition_variable closed_;
   std::thread getThread_;
   std::map<std::string, Poco::Net::HTTPClientSession*> active_;  // request id -> its connection
-  ReaderThreads readers_;
+  RequestWorkers workers_;
+  StreamThreads streams_;
 };
 
 class LegacySseTransport : public Transport {
@@ -121,7 +218,7 @@ class LegacySseTransport : public Transport {
   std::string postTarget_;
   std::string failure_;
   std::atomic<bool> closing_{false};
-  std::unique_ptr<Poco::Net::HTTPClientSession> stream_;
+  HttpEndpoint::Lease stream_;
   std::thread streamThread_;
 };
 

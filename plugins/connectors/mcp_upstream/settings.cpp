@@ -203,7 +203,7 @@ Settings parseSettings(const Json& config) {
       for (const auto& [name, value] : config["headers"].items())
         s.headers[name] = headerValue(name, value);
     }
-    s.pool = config.value("pool", 4);
+    s.pool = config.value("pool", 16);
     if (config.contains("identity")) {
       const Json& a = config["identity"]["assertion"];
       IdentitySettings id;

@@ -40,7 +40,7 @@ struct Settings {
   std::string url;
   TransportKind transport = TransportKind::Stdio;
   std::map<std::string, std::string> headers;  // resolved values
-  size_t pool = 4;
+  size_t pool = 16;
   std::optional<IdentitySettings> identity;
 
   std::string protocol = "auto";

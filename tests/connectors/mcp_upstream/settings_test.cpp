@@ -46,7 +46,7 @@ TEST(Settings, Defaults) {
   EXPECT_EQ(s.include, std::vector<std::string>{"*"});
   EXPECT_EQ(s.connectTimeout, Millis(5'000));
   EXPECT_EQ(s.requestTimeout, Millis(60'000));
-  EXPECT_EQ(s.pool, 4u);
+  EXPECT_EQ(s.pool, 16u);
   EXPECT_EQ(s.breakerFailures, 5);
   EXPECT_EQ(s.whenDown, WhenDown::Error);
   EXPECT_FALSE(s.identity.has_value());
