@@ -13,7 +13,9 @@
 #            stime from /proc, divided by the requests wrk completed). Target:
 #            at most 150 µs. Meanwhile the established connections from the
 #            gateway to the upstream are counted (ss) every second; target:
-#            never more than the pool size.
+#            never more than the pool size plus one, the upstream's
+#            subscriptions/listen stream, which has a connection of its own
+#            outside the pool (docs/connectors.md, `pool`).
 #
 # Usage: scripts/bench/connector.sh [options]
 #   --duration SECONDS   length of each wrk run (default 10)
@@ -160,7 +162,9 @@ status=0
 verdict() { if [ "$1" = 1 ]; then echo PASS; else status=1; echo FAIL; fi; }
 v_p50=$(verdict "$(awk -v x="$added_p50" 'BEGIN {print (x <= 300) ? 1 : 0}')")
 v_cpu=$(verdict "$(awk -v x="$cpu_proxied" 'BEGIN {print (x <= 150) ? 1 : 0}')")
-v_conns=$(verdict "$([ "$max_conns" -le "$pool" ] && echo 1 || echo 0)")
+# The subscriptions/listen stream holds one connection outside the pool.
+conn_limit=$((pool + 1))
+v_conns=$(verdict "$([ "$max_conns" -le "$conn_limit" ] && echo 1 || echo 0)")
 
 REPORT="$WORK/report.md"
 {
@@ -181,7 +185,7 @@ REPORT="$WORK/report.md"
   echo "|---|---|---|"
   echo "| proxied p50 at most 0.3 ms above direct | +$added_p50 µs | $v_p50 |"
   echo "| gateway CPU per proxied call at most 150 µs | $cpu_proxied µs | $v_cpu |"
-  echo "| upstream connections at most the pool ($pool) | $max_conns | $v_conns |"
+  echo "| upstream connections at most the pool ($pool) + the listen stream | $max_conns | $v_conns |"
 } >"$REPORT"
 cat "$REPORT"
 if [ -n "$out_file" ]; then cp "$REPORT" "$out_file"; fi
