@@ -136,49 +136,49 @@ Settings settingsFor(const std::string& url, size_t pool) {
   return s;
 }
 
+// An upstream with the given pause and a transport to it with the given pool.
+struct Rig {
+  Rig(std::chrono::milliseconds pause, size_t pool)
+      : upstream(pause), settings(settingsFor(upstream.url(), pool)), transport(settings) {
+    transport.open(replies.handlers());
+  }
+  SlowUpstream upstream;
+  Settings settings;
+  Replies replies;
+  StreamableHttpTransport transport;
+};
+
 }  // namespace
 
 TEST(HttpPool, ConnectionsStayWithinThePoolAndEveryRequestIsAnswered) {
-  SlowUpstream upstream(std::chrono::milliseconds(20));
-  const Settings settings = settingsFor(upstream.url(), 3);
-  Replies replies;
-  StreamableHttpTransport transport(settings);
-  transport.open(replies.handlers());
+  Rig rig(std::chrono::milliseconds(20), 3);
   constexpr int kRequests = 24;
-  for (int i = 0; i < kRequests; ++i) transport.send(request(i), {});
-  ASSERT_TRUE(replies.waitFor(kRequests));
-  transport.close();
-  EXPECT_EQ(replies.answered.size(), static_cast<size_t>(kRequests));
-  EXPECT_TRUE(replies.failed.empty());
-  EXPECT_GE(upstream.maxConnections(), 2);  // requests did run side by side
-  EXPECT_LE(upstream.maxConnections(), 3);
+  for (int i = 0; i < kRequests; ++i) rig.transport.send(request(i), {});
+  ASSERT_TRUE(rig.replies.waitFor(kRequests));
+  rig.transport.close();
+  EXPECT_EQ(rig.replies.answered.size(), static_cast<size_t>(kRequests));
+  EXPECT_TRUE(rig.replies.failed.empty());
+  EXPECT_GE(rig.upstream.maxConnections(), 2);  // requests did run side by side
+  EXPECT_LE(rig.upstream.maxConnections(), 3);
 }
 
 TEST(HttpPool, AWaitingRequestIsWithdrawnWithoutReachingTheUpstream) {
-  SlowUpstream upstream(std::chrono::milliseconds(300));
-  const Settings settings = settingsFor(upstream.url(), 1);
-  Replies replies;
-  StreamableHttpTransport transport(settings);
-  transport.open(replies.handlers());
-  transport.send(request(1), {});  // holds the only connection for a while
-  transport.send(request(2), {});  // waits for it
-  EXPECT_TRUE(transport.abortRequest(2));
-  ASSERT_TRUE(replies.waitFor(1));
-  transport.close();
-  EXPECT_EQ(replies.answered, std::set<std::string>{"1"});
-  EXPECT_EQ(upstream.seen(), std::set<std::string>{"1"});
+  Rig rig(std::chrono::milliseconds(300), 1);
+  rig.transport.send(request(1), {});  // holds the only connection for a while
+  rig.transport.send(request(2), {});  // waits for it
+  EXPECT_TRUE(rig.transport.abortRequest(2));
+  ASSERT_TRUE(rig.replies.waitFor(1));
+  rig.transport.close();
+  EXPECT_EQ(rig.replies.answered, std::set<std::string>{"1"});
+  EXPECT_EQ(rig.upstream.seen(), std::set<std::string>{"1"});
 }
 
 TEST(HttpPool, RequestsStillWaitingWhenTheTransportClosesFail) {
-  SlowUpstream upstream(std::chrono::milliseconds(300));
-  const Settings settings = settingsFor(upstream.url(), 1);
-  Replies replies;
-  StreamableHttpTransport transport(settings);
-  transport.open(replies.handlers());
-  for (int i = 1; i <= 3; ++i) transport.send(request(i), {});
-  transport.close();
-  std::lock_guard lock(replies.mutex);
-  EXPECT_EQ(replies.answered.size() + replies.failed.size(), 3u);
-  EXPECT_TRUE(replies.failed.count("3"));
-  EXPECT_FALSE(upstream.seen().count("3"));
+  Rig rig(std::chrono::milliseconds(300), 1);
+  for (int i = 1; i <= 3; ++i) rig.transport.send(request(i), {});
+  rig.transport.close();
+  std::lock_guard lock(rig.replies.mutex);
+  EXPECT_EQ(rig.replies.answered.size() + rig.replies.failed.size(), 3u);
+  EXPECT_TRUE(rig.replies.failed.count("3"));
+  EXPECT_FALSE(rig.upstream.seen().count("3"));
 }
