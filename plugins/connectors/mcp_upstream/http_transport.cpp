@@ -49,6 +49,17 @@ bool readEvents(std::istream& in, SseParser& parser, const std::atomic<bool>& st
   return false;
 }
 
+// An idle keep-alive connection has nothing to read unless the upstream
+// closed it (or broke the protocol): either way it cannot carry a request.
+bool closedByPeer(HTTPClientSession& session) {
+  try {
+    return session.connected() &&
+           session.socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
+  } catch (const Poco::Exception&) {
+    return true;
+  }
+}
+
 bool isEventStream(const HTTPResponse& response) {
   return response.getContentType().rfind("text/event-stream", 0) == 0;
 }
@@ -129,10 +140,11 @@ std::unique_ptr<HTTPClientSession> HttpEndpoint::connect() const {
 }
 
 std::unique_ptr<HTTPClientSession> HttpEndpoint::takeLocked() {
-  if (!idle_.empty()) {
+  while (!idle_.empty()) {
     auto session = std::move(idle_.back());
     idle_.pop_back();
-    return session;
+    if (!closedByPeer(*session)) return session;
+    --open_;  // the upstream let go of it while it was idle
   }
   if (open_ >= settings_.pool) return nullptr;
   ++open_;  // counted now; the socket connects on first use

@@ -30,10 +30,14 @@ namespace {
 // Answers every JSON-RPC request with an empty result after `pause`.
 class SlowUpstream {
  public:
-  explicit SlowUpstream(std::chrono::milliseconds pause) : socket_(0) {
+  // `idleClose`: how long a keep-alive connection may idle before the server closes it.
+  explicit SlowUpstream(std::chrono::milliseconds pause,
+                        std::chrono::milliseconds idleClose = std::chrono::seconds(10))
+      : socket_(0) {
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(32);
     params->setKeepAlive(true);
+    params->setKeepAliveTimeout(Poco::Timespan(idleClose.count() * 1000));
     params->setMaxKeepAliveRequests(0);  // unlimited
     server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this, pause), socket_, params);
     server_->start();
@@ -138,8 +142,9 @@ Settings settingsFor(const std::string& url, size_t pool) {
 
 // An upstream with the given pause and a transport to it with the given pool.
 struct Rig {
-  Rig(std::chrono::milliseconds pause, size_t pool)
-      : upstream(pause), settings(settingsFor(upstream.url(), pool)), transport(settings) {
+  Rig(std::chrono::milliseconds pause, size_t pool,
+      std::chrono::milliseconds idleClose = std::chrono::seconds(10))
+      : upstream(pause, idleClose), settings(settingsFor(upstream.url(), pool)), transport(settings) {
     transport.open(replies.handlers());
   }
   SlowUpstream upstream;
@@ -181,4 +186,15 @@ TEST(HttpPool, RequestsStillWaitingWhenTheTransportClosesFail) {
   EXPECT_EQ(rig.replies.answered.size() + rig.replies.failed.size(), 3u);
   EXPECT_TRUE(rig.replies.failed.count("3"));
   EXPECT_FALSE(rig.upstream.seen().count("3"));
+}
+
+TEST(HttpPool, AConnectionTheUpstreamClosedWhileIdleIsNotReused) {
+  Rig rig(std::chrono::milliseconds(0), 2, std::chrono::milliseconds(100));
+  rig.transport.send(request(1), {});
+  ASSERT_TRUE(rig.replies.waitFor(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the upstream closes it
+  rig.transport.send(request(2), {});
+  ASSERT_TRUE(rig.replies.waitFor(2));
+  rig.transport.close();
+  EXPECT_EQ(rig.replies.answered, (std::set<std::string>{"1", "2"}));
 }
