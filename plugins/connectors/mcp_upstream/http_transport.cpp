@@ -177,13 +177,19 @@ HttpEndpoint::Lease HttpEndpoint::acquire(Millis receiveTimeout) {
   return lend(std::move(session), true, receiveTimeout);
 }
 
-HttpEndpoint::Lease HttpEndpoint::acquireNow(Millis receiveTimeout) {
+HttpEndpoint::Lease HttpEndpoint::tryAcquire(Millis receiveTimeout) {
   std::unique_ptr<HTTPClientSession> session;
   {
     std::lock_guard lock(mutex_);
     if (!stopped_) session = takeLocked();
   }
-  if (session) return lend(std::move(session), true, receiveTimeout);
+  if (!session) return Lease();
+  return lend(std::move(session), true, receiveTimeout);
+}
+
+HttpEndpoint::Lease HttpEndpoint::acquireNow(Millis receiveTimeout) {
+  Lease lease = tryAcquire(receiveTimeout);
+  if (lease.get() != nullptr) return lease;
   return dedicated(receiveTimeout);
 }
 
@@ -231,6 +237,11 @@ void RequestWorkers::submit(Job job) {
   ready_.notify_one();
 }
 
+bool RequestWorkers::waiting() {
+  std::lock_guard lock(mutex_);
+  return !queue_.empty();
+}
+
 bool RequestWorkers::withdraw(const std::string& key) {
   std::lock_guard lock(mutex_);
   for (auto it = queue_.begin(); it != queue_.end(); ++it) {
@@ -249,16 +260,37 @@ void RequestWorkers::work() {
     ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     --idle_;
     if (stopping_) return;
-    Queued next = std::move(queue_.front());
-    queue_.pop_front();
+    // The connection first: until it is there, the request stays in the
+    // queue, where the caller can still withdraw it.
     lock.unlock();
-    if (std::chrono::steady_clock::now() - next.since > maxWait_) {
-      next.job.fail("no connection to the upstream came free within " +
-                    std::to_string(maxWait_.count()) + " ms");
-    } else {
-      next.job.run();
+    HttpEndpoint::Lease lease;
+    try {
+      lease = endpoint_.acquire(endpoint_.settings().requestTimeout);
+    } catch (const UpstreamError&) {
+      // Closing, or none came free: requests that waited too long fail below.
     }
-    next = Queued{};  // the job's captures go before the lock is taken again
+    lock.lock();
+    if (stopping_) return;
+    std::vector<Queued> expired;
+    const auto now = std::chrono::steady_clock::now();
+    while (!queue_.empty() && now - queue_.front().since > maxWait_) {
+      expired.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    std::optional<Queued> next;
+    if (lease.get() != nullptr && !queue_.empty()) {
+      next = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
+    for (auto& q : expired) {
+      q.job.fail("no connection to the upstream came free within " +
+                 std::to_string(maxWait_.count()) + " ms");
+    }
+    if (next) next->job.run(std::move(lease));
+    next.reset();  // the job's captures go before the lock is taken again
+    expired.clear();
+    lease.reset();
     lock.lock();
   }
 }
@@ -344,15 +376,20 @@ void StreamableHttpTransport::send(const Json& message, const Headers& extra) {
     });
     return;
   }
-  workers_.submit(RequestWorkers::Job{id.dump(),
-                                      [this, message, extra, fail] {
-                                        try {
-                                          post(message, extra, false, Route::Pooled);
-                                        } catch (const std::exception& e) {
-                                          fail(e.what());
-                                        }
-                                      },
-                                      fail});
+  if (sendInline(message, extra)) return;
+  workers_.submit(RequestWorkers::Job{
+      id.dump(),
+      [this, message, extra, fail](HttpEndpoint::Lease session) {
+        try {
+          Outgoing out(this, message, false, Route::Pooled);
+          begin(out, extra, std::move(session));
+          receive(out);
+          consume(out);
+        } catch (const std::exception& e) {
+          fail(e.what());
+        }
+      },
+      fail});
 }
 
 HttpEndpoint::Lease StreamableHttpTransport::connection(Route route, Millis receiveTimeout) {
@@ -442,49 +479,55 @@ bool StreamableHttpTransport::resume(const Json& id, std::string& lastEventId, R
   return false;
 }
 
+StreamableHttpTransport::Outgoing::~Outgoing() {
+  if (related) owner->track(*related, nullptr);  // before the connection goes back
+}
+
 void StreamableHttpTransport::post(const Json& message, const Headers& extra, bool handshake,
                                    Route route) {
-  const bool isRequest = message.contains("method") && message.contains("id");
-  const std::optional<Json> related = isRequest ? std::optional<Json>(message["id"]) : std::nullopt;
-  const std::string body = message.dump(-1, ' ', false, Json::error_handler_t::replace);
-  auto session = connection(route, endpoint_.settings().requestTimeout);
+  Outgoing out(this, message, handshake, route);
+  begin(out, extra, connection(route, endpoint_.settings().requestTimeout));
+  receive(out);
+  consume(out);
+}
+
+void StreamableHttpTransport::begin(Outgoing& out, const Headers& extra,
+                                    HttpEndpoint::Lease session) {
+  out.session = std::move(session);
+  const std::string body = out.message.dump(-1, ' ', false, Json::error_handler_t::replace);
   HTTPRequest request(HTTPRequest::HTTP_POST, endpoint_.target(endpoint_.uri()),
                       HTTPRequest::HTTP_1_1);
   request.setContentType("application/json");
   request.set("Accept", "application/json, text/event-stream");
-  bool stateless;
-  std::string sessionId;
   {
     std::lock_guard lock(mutex_);
-    stateless = stateless_;
-    sessionId = sessionId_;
+    out.stateless = stateless_;
+    out.sessionId = sessionId_;
     if (!sessionId_.empty()) request.set("Mcp-Session-Id", sessionId_);
     if (!protocolVersion_.empty()) request.set("MCP-Protocol-Version", protocolVersion_);
   }
   applyHeaders(request, endpoint_.settings().headers, extra);
   request.setContentLength(static_cast<std::streamsize>(body.size()));
-  HTTPResponse response;
-  std::istream* in = nullptr;
-  if (related) track(*related, session.get());
-  struct Untrack {
-    StreamableHttpTransport* self;
-    const std::optional<Json>& id;
-    ~Untrack() {
-      if (id) self->track(*id, nullptr);
-    }
-  } untrack{this, related};
+  if (out.related) track(*out.related, out.session.get());
   try {
-    session->sendRequest(request) << body;
-    in = &session->receiveResponse(response);
+    out.session->sendRequest(request) << body;
   } catch (const Poco::Exception& e) {
     throw UpstreamError("cannot reach " + endpoint_.uri().toString() + ": " + e.displayText());
   }
-  const int status = response.getStatus();
-  if (handshake && (status == 404 || status == 405)) {
-    throw NotStreamableHttp("the upstream answered " + message["method"].get<std::string>() +
+}
+
+void StreamableHttpTransport::receive(Outgoing& out) {
+  try {
+    out.in = &out.session->receiveResponse(out.response);
+  } catch (const Poco::Exception& e) {
+    throw UpstreamError("cannot reach " + endpoint_.uri().toString() + ": " + e.displayText());
+  }
+  const int status = out.response.getStatus();
+  if (out.handshake && (status == 404 || status == 405)) {
+    throw NotStreamableHttp("the upstream answered " + out.message["method"].get<std::string>() +
                             " with HTTP " + std::to_string(status));
   }
-  if (status == 404 && !handshake && !sessionId.empty()) {
+  if (status == 404 && !out.handshake && !out.sessionId.empty()) {
     handlers_.lost("the upstream ended the session (HTTP 404)");
     throw UpstreamError("the upstream ended the session");
   }
@@ -492,30 +535,42 @@ void StreamableHttpTransport::post(const Json& message, const Headers& extra, bo
     throw UpstreamError("the upstream answered HTTP " + std::to_string(status) +
                         " (redirects are not followed)");
   }
-  if (handshake && response.has("Mcp-Session-Id")) {
+  if (out.handshake && out.response.has("Mcp-Session-Id")) {
     std::lock_guard lock(mutex_);
-    sessionId_ = response.get("Mcp-Session-Id");
+    sessionId_ = out.response.get("Mcp-Session-Id");
   }
+}
+
+bool StreamableHttpTransport::streams(const Outgoing& out) {
+  return isEventStream(out.response) && out.response.getStatus() < 300;
+}
+
+void StreamableHttpTransport::consume(Outgoing& out) {
+  const int status = out.response.getStatus();
+  const bool isRequest = out.related.has_value();
+  const auto& related = out.related;
+  std::istream& in = *out.in;
   try {
     if (status == 202 || status == 204) {
-      readCapped(*in, 64 * 1024);
+      readCapped(in, 64 * 1024);
       if (isRequest) throw UpstreamError("the upstream accepted the request without replying");
-    } else if (isEventStream(response) && status < 300) {
+    } else if (streams(out)) {
       std::string lastEventId;
       bool ended = false;
-      bool answered = readReplyStream(*in, related, lastEventId, &ended);
+      bool answered = readReplyStream(in, related, lastEventId, &ended);
       // A stream read to its end leaves a reusable connection, like a JSON reply.
-      if (ended && (answered || !isRequest) && !closing_ && response.getKeepAlive()) session.keep();
+      if (ended && (answered || !isRequest) && !closing_ && out.response.getKeepAlive())
+        out.session.keep();
       if (related) track(*related, nullptr);  // no abort may reach a connection given back
-      session.reset();  // a resumed stream needs a connection of its own
-      if (isRequest && !answered && !closing_ && !stateless && !lastEventId.empty()) {
-        answered = resume(*related, lastEventId, route);
+      out.session.reset();  // a resumed stream needs a connection of its own
+      if (isRequest && !answered && !closing_ && !out.stateless && !lastEventId.empty()) {
+        answered = resume(*related, lastEventId, out.route);
       }
       if (isRequest && !answered)
         handlers_.requestFailed(*related, "the upstream's reply stream ended without a result");
       return;
     } else {
-      const std::string text = readCapped(*in, status < 300 ? kMaxMessageBytes : 64 * 1024);
+      const std::string text = readCapped(in, status < 300 ? kMaxMessageBytes : 64 * 1024);
       if (status >= 300) {
         // An error status may still carry a JSON-RPC error for the request.
         Json parsed = Json::parse(text, nullptr, false);
@@ -535,7 +590,47 @@ void StreamableHttpTransport::post(const Json& message, const Headers& extra, bo
   } catch (const std::length_error& e) {
     throw UpstreamError(e.what());
   }
-  if (response.getKeepAlive()) session.keep();
+  if (out.response.getKeepAlive()) out.session.keep();
+}
+
+bool StreamableHttpTransport::sendInline(const Json& message, const Headers& extra) {
+  // Only with a connection free at once, and never ahead of requests waiting for one.
+  if (workers_.waiting()) return false;
+  auto session = endpoint_.tryAcquire(endpoint_.settings().requestTimeout);
+  if (session.get() == nullptr) return false;
+  const Json id = message["id"];
+  auto out = std::make_shared<Outgoing>(this, message, false, Route::Pooled);
+  begin(*out, extra, std::move(session));  // throws when it cannot be sent: the caller is told
+  auto finish = [this, out, id](bool received) {
+    try {
+      if (!received) receive(*out);
+      consume(*out);
+    } catch (const std::exception& e) {
+      handlers_.requestFailed(id, e.what());
+    }
+  };
+  bool ready = false;
+  try {
+    ready = out->session->socket().poll(span(kInlineWait), Poco::Net::Socket::SELECT_READ);
+  } catch (const Poco::Exception&) {
+    ready = true;  // receive() reports what is wrong
+  }
+  if (ready) {
+    try {
+      receive(*out);
+    } catch (const std::exception& e) {
+      handlers_.requestFailed(id, e.what());
+      return true;
+    }
+    // A reply stream may carry questions for the caller, who must be free to
+    // answer them: it is read on a thread of its own, like a slow reply.
+    if (!streams(*out)) {
+      finish(true);
+      return true;
+    }
+  }
+  streams_.start([finish, ready] { finish(ready); });
+  return true;
 }
 
 void StreamableHttpTransport::listenOnGetStream() {
@@ -588,9 +683,9 @@ void StreamableHttpTransport::close() {
     std::lock_guard lock(mutex_);
     for (auto& [id, session] : active_) session->abort();  // long-lived reply streams
   }
+  workers_.stop();
   closed_.notify_all();
   if (getThread_.joinable()) getThread_.join();
-  workers_.stop();
   streams_.joinAll();
   std::string sessionId;
   {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/URI.h>
 
 #include "settings.hpp"
@@ -66,6 +67,8 @@ class HttpEndpoint {
   // A pooled connection; waits up to the request timeout for one to come
   // free. Throws UpstreamError on timeout or after stop().
   Lease acquire(Millis receiveTimeout);
+  // A pooled connection if one is free at once, else an empty lease.
+  Lease tryAcquire(Millis receiveTimeout);
   // A pooled connection when one is free at once, else a short-lived one
   // outside the pool: for answers and notifications, which must never wait
   // behind the calls they belong to.
@@ -98,18 +101,22 @@ class HttpEndpoint {
 
 // Runs request POSTs, each reading its reply to the end, on at most `limit`
 // threads that are started as needed and then kept. A request waits in
-// order for a free thread; one that waited longer than the request timeout,
-// or is still waiting when the transport closes, fails without being sent.
+// order for a free thread and a free connection of the endpoint; one that
+// waited longer than the request timeout, or is still waiting when the
+// transport closes, fails without being sent.
 class RequestWorkers {
  public:
   struct Job {
     std::string key;  // the request id, for withdraw()
-    std::function<void()> run;
+    std::function<void(HttpEndpoint::Lease)> run;  // with the connection to send it on
     std::function<void(const std::string& reason)> fail;
   };
-  RequestWorkers(size_t limit, Millis maxWait) : limit_(limit), maxWait_(maxWait) {}
+  RequestWorkers(HttpEndpoint& endpoint, size_t limit, Millis maxWait)
+      : endpoint_(endpoint), limit_(limit), maxWait_(maxWait) {}
   ~RequestWorkers() { stop(); }
   void submit(Job job);
+  // Whether requests are waiting for a thread.
+  bool waiting();
   // Removes a request that has not started; false when it has (or never was).
   bool withdraw(const std::string& key);
   // Fails the waiting requests and joins the threads after their current job.
@@ -122,6 +129,7 @@ class RequestWorkers {
   };
   void work();
 
+  HttpEndpoint& endpoint_;
   const size_t limit_;
   const Millis maxWait_;
   std::mutex mutex_;
@@ -132,8 +140,8 @@ class RequestWorkers {
   bool stopping_ = false;
 };
 
-// Threads of their own for long-lived reply streams (subscriptions/listen);
-// joined when the transport closes.
+// Threads of their own for long-lived reply streams (subscriptions/listen,
+// replies that were not ready at once); joined when the transport closes.
 class StreamThreads {
  public:
   ~StreamThreads() { joinAll(); }
@@ -153,7 +161,7 @@ class StreamThreads {
 class StreamableHttpTransport : public Transport {
  public:
   explicit StreamableHttpTransport(const Settings& settings)
-      : endpoint_(settings, settings.url), workers_(settings.pool, settings.requestTimeout) {}
+      : endpoint_(settings, settings.url), workers_(endpoint_, settings.pool, settings.requestTimeout) {}
   ~StreamableHttpTransport() override { close(); }
 
   void open(Handlers handlers) override { handlers_ = std::move(handlers); }
@@ -172,8 +180,45 @@ class StreamableHttpTransport : public Transport {
     Immediate,  // an answer or notification: never waits
     Stream      // a long-lived reply stream: a dedicated connection
   };
+  // A POST on its way: the message, its connection and then its reply.
+  struct Outgoing {
+    Outgoing(StreamableHttpTransport* owner, const Json& message, bool handshake, Route route)
+        : owner(owner),
+          message(message),
+          related(message.contains("method") && message.contains("id")
+                      ? std::optional<Json>(message["id"])
+                      : std::nullopt),
+          handshake(handshake),
+          route(route) {}
+    ~Outgoing();
+    StreamableHttpTransport* owner;
+    Json message;
+    std::optional<Json> related;  // the request id, for a request
+    bool handshake;
+    Route route;
+    bool stateless = false;
+    std::string sessionId;
+    HttpEndpoint::Lease session;
+    Poco::Net::HTTPResponse response;
+    std::istream* in = nullptr;
+  };
+  // How long a caller that sent a request itself waits for its reply before
+  // a thread takes over reading it.
+  static constexpr Millis kInlineWait{10};
+
   HttpEndpoint::Lease connection(Route route, Millis receiveTimeout);
   void post(const Json& message, const Headers& extra, bool handshake, Route route);
+  // Sends the request on `session` (throws UpstreamError).
+  void begin(Outgoing& out, const Headers& extra, HttpEndpoint::Lease session);
+  // Reads the reply's head and acts on its status.
+  void receive(Outgoing& out);
+  // Reads the reply's body or event stream and hands its messages on.
+  void consume(Outgoing& out);
+  static bool streams(const Outgoing& out);
+  // The fast path of a request: with a connection free at once the caller
+  // sends it and, when the reply is a JSON body ready within kInlineWait,
+  // reads it too, sparing two thread hand-offs. False when not taken.
+  bool sendInline(const Json& message, const Headers& extra);
   // Reads a reply stream; returns whether it carried the request's answer.
   // `ended` tells whether the stream reached its end (not stopped by close()).
   bool readReplyStream(std::istream& in, const std::optional<Json>& related,
