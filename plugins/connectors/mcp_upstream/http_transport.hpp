@@ -1,9 +1,11 @@
 #pragma once
 // HTTP upstreams. StreamableHttpTransport POSTs each message (Accept: JSON
-// or an event stream) and reads each request's reply on one of a fixed set
-// of worker threads (as many as the pool has connections), keeps
-// the Mcp-Session-Id of a 2025 session and listens on the session's GET
-// stream. LegacySseTransport speaks the 2024-11-05 HTTP+SSE transport: one
+// or an event stream). A request goes out on the caller's thread when a
+// connection is free, and a JSON reply that is ready at once is read there
+// too; other replies are read on a thread of their own, and requests that
+// find no free connection wait for one of a fixed set of worker threads (as
+// many as the pool has connections). It keeps the Mcp-Session-Id of a 2025
+// session and listens on the session's GET stream. LegacySseTransport speaks the 2024-11-05 HTTP+SSE transport: one
 // GET event stream that names the endpoint to POST to. Redirects are never
 // followed, bodies are capped, keep-alive connections are pooled and bounded.
 
