@@ -510,7 +510,8 @@ void StreamableHttpTransport::begin(Outgoing& out, const Headers& extra,
   request.setContentLength(static_cast<std::streamsize>(body.size()));
   if (out.related) track(*out.related, out.session.get());
   try {
-    out.session->sendRequest(request) << body;
+    // Flushed now, not by receiveResponse(): the caller polls for the reply first.
+    out.session->sendRequest(request) << body << std::flush;
   } catch (const Poco::Exception& e) {
     throw UpstreamError("cannot reach " + endpoint_.uri().toString() + ": " + e.displayText());
   }
