@@ -640,3 +640,66 @@ describe('mcp_upstream definition pinning', SUITE_BOUND, () => {
     }
   });
 });
+
+describe('mcp_upstream with OAuth client credentials', SUITE_BOUND, () => {
+  test('the connector buys its own token at the upstream\'s token endpoint; a wrong secret is a clear failure', async () => {
+    // The upstream is a Portcullis that requires sign-in and knows the
+    // gateway as a confidential client allowed the client_credentials grant.
+    // The secret holds characters that Basic authentication must form-encode.
+    const secret = 'gateway+secret%with&odd=chars';
+    const upstreamConfig = `${PREAMBLE}auth:
+  identity: builtin
+  clients:
+    - client_id: gateway-bot
+      name: The gateway
+      redirect_uris: []
+      secret: \${E2E_GATEWAY_SECRET}
+      grant_types: [client_credentials]
+      scope: tools:read tools:call
+plugins:
+  - name: builtin
+    kind: identity
+    library: builtin
+    config: {}
+  - name: demo
+    kind: primitives
+    library: demo
+`;
+    const gatewayConfig = (url) => `${PREAMBLE}
+plugins:
+  - name: up
+    kind: connector
+    library: mcp_upstream
+    config:
+      url: ${url}
+      prefix: up_
+      auth:
+        client_credentials:
+          token_url: ${new URL('/oauth/token', url).href}
+          client_id: gateway-bot
+          client_secret: {env: E2E_CLIENT_SECRET}
+          scope: tools:read tools:call
+`;
+    await withConfig(upstreamConfig, (upstreamFile) => withServer(upstreamFile, async (upstream) => {
+      // Without a token the upstream refuses: what follows is the connector's doing.
+      assert.equal((await modernCall(upstream.url, 'tools/list', {})).status, 401);
+      await withConfig(gatewayConfig(upstream.url), async (file) => {
+        await withServer(file, async (gateway) => {
+          const client = await connect(gateway);
+          try {
+            const names = await toolNames(client);
+            assert.ok(names.includes('up_demo_echo'), `${names}`);
+            assert.equal(await callText(client, 'up_demo_echo', { text: 'through a token' }), 'through a token');
+          } finally {
+            await client.close();
+          }
+        }, { env: { E2E_CLIENT_SECRET: secret } });
+
+        // A wrong secret: the token endpoint's refusal is the connector's health.
+        const list = await serverCli({ config: file, env: { E2E_CLIENT_SECRET: 'not-the-secret-at-all' } },
+          ['plugins', 'list']);
+        assert.match(list.stdout, /^up\s+connector\s+\S+\s+\S+\s+down: .*invalid_client/m, described(list));
+      });
+    }, { env: { E2E_GATEWAY_SECRET: secret } }));
+  });
+});

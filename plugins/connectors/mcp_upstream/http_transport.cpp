@@ -87,11 +87,6 @@ SseParser eventParser(const Transport::Handlers& handlers) {
   });
 }
 
-void applyHeaders(HTTPRequest& request, const Headers& configured, const Headers& extra) {
-  for (const auto& [k, v] : configured) request.set(k, v);
-  for (const auto& [k, v] : extra) request.set(k, v);
-}
-
 }  // namespace
 
 HttpEndpoint::HttpEndpoint(const Settings& settings, const std::string& url)
@@ -99,6 +94,18 @@ HttpEndpoint::HttpEndpoint(const Settings& settings, const std::string& url)
   if (uri_.getScheme() != "http" && uri_.getScheme() != "https")
     throw std::invalid_argument("url: http or https only");
   if (uri_.getHost().empty()) throw std::invalid_argument("url: no host");
+}
+
+void HttpEndpoint::applyHeaders(HTTPRequest& request, const Headers& extra) const {
+  for (const auto& [k, v] : settings_.headers) request.set(k, v);
+  if (settings_.credentials) request.set("Authorization", settings_.credentials->authorization());
+  for (const auto& [k, v] : extra) request.set(k, v);
+}
+
+bool HttpEndpoint::refused() const {
+  if (!settings_.credentials) return false;
+  settings_.credentials->forget();
+  return true;
 }
 
 std::string HttpEndpoint::target(const Poco::URI& uri) const {
@@ -458,7 +465,7 @@ bool StreamableHttpTransport::resume(const Json& id, std::string& lastEventId, R
       request.set("Mcp-Session-Id", sessionId_);
       request.set("MCP-Protocol-Version", protocolVersion_);
     }
-    applyHeaders(request, endpoint_.settings().headers, {});
+    endpoint_.applyHeaders(request, {});
     HTTPResponse response;
     track(id, session.get());
     try {
@@ -506,7 +513,7 @@ void StreamableHttpTransport::begin(Outgoing& out, const Headers& extra,
     if (!sessionId_.empty()) request.set("Mcp-Session-Id", sessionId_);
     if (!protocolVersion_.empty()) request.set("MCP-Protocol-Version", protocolVersion_);
   }
-  applyHeaders(request, endpoint_.settings().headers, extra);
+  endpoint_.applyHeaders(request, extra);
   request.setContentLength(static_cast<std::streamsize>(body.size()));
   if (out.related) track(*out.related, out.session.get());
   try {
@@ -535,6 +542,10 @@ void StreamableHttpTransport::receive(Outgoing& out) {
   if (status >= 300 && status < 400) {
     throw UpstreamError("the upstream answered HTTP " + std::to_string(status) +
                         " (redirects are not followed)");
+  }
+  if (status == 401 && endpoint_.refused()) {
+    throw UpstreamError("the upstream refused the connector's access token (HTTP 401); the next request "
+                        "gets a new one");
   }
   if (out.handshake && out.response.has("Mcp-Session-Id")) {
     std::lock_guard lock(mutex_);
@@ -648,7 +659,7 @@ void StreamableHttpTransport::listenOnGetStream() {
         if (!sessionId_.empty()) request.set("Mcp-Session-Id", sessionId_);
         if (!protocolVersion_.empty()) request.set("MCP-Protocol-Version", protocolVersion_);
       }
-      applyHeaders(request, endpoint_.settings().headers, {});
+      endpoint_.applyHeaders(request, {});
       {
         std::lock_guard lock(getMutex_);
         if (closing_) return;
@@ -700,7 +711,7 @@ void StreamableHttpTransport::close() {
     HTTPRequest request(HTTPRequest::HTTP_DELETE, endpoint_.target(endpoint_.uri()),
                         HTTPRequest::HTTP_1_1);
     request.set("Mcp-Session-Id", sessionId);
-    applyHeaders(request, endpoint_.settings().headers, {});
+    endpoint_.applyHeaders(request, {});
     session->sendRequest(request);
     HTTPResponse response;
     session->receiveResponse(response).ignore(64 * 1024);
@@ -716,7 +727,7 @@ void LegacySseTransport::open(Handlers handlers) {
   HTTPRequest request(HTTPRequest::HTTP_GET, endpoint_.target(endpoint_.uri()),
                       HTTPRequest::HTTP_1_1);
   request.set("Accept", "text/event-stream");
-  applyHeaders(request, endpoint_.settings().headers, {});
+  endpoint_.applyHeaders(request, {});
   std::istream* in = nullptr;
   HTTPResponse response;
   try {
@@ -785,7 +796,7 @@ void LegacySseTransport::send(const Json& message, const Headers& extra) {
                            : endpoint_.acquireNow(endpoint_.settings().requestTimeout);
   HTTPRequest request(HTTPRequest::HTTP_POST, target, HTTPRequest::HTTP_1_1);
   request.setContentType("application/json");
-  applyHeaders(request, endpoint_.settings().headers, extra);
+  endpoint_.applyHeaders(request, extra);
   request.setContentLength(static_cast<std::streamsize>(body.size()));
   HTTPResponse response;
   try {

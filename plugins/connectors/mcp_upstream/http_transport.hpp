@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/URI.h>
 
@@ -79,6 +80,13 @@ class HttpEndpoint {
   Lease dedicated(Millis receiveTimeout);
   // Wakes every acquire() waiting; later ones fail.
   void stop();
+  // The configured headers, the connector's own bearer token when it has
+  // client credentials (fetched as needed; throws UpstreamError when the
+  // token endpoint refuses), then `extra`.
+  void applyHeaders(Poco::Net::HTTPRequest& request, const Headers& extra) const;
+  // The upstream answered 401: the token held is not used again. Returns
+  // whether there was one (the connector's credentials were refused).
+  bool refused() const;
 
   const Poco::URI& uri() const { return uri_; }
   std::string target(const Poco::URI& uri) const;

@@ -58,6 +58,23 @@ const char* const kConfigSchema = R"({
     },
     "when_down": {"enum": ["error", "hide"]},
     "definition_changes": {"enum": ["audit", "hide"]},
+    "auth": {
+      "type": "object", "additionalProperties": false, "required": ["client_credentials"],
+      "properties": {
+        "client_credentials": {
+          "type": "object", "additionalProperties": false,
+          "required": ["token_url", "client_id", "client_secret"],
+          "properties": {
+            "token_url": {"type": "string", "minLength": 1},
+            "client_id": {"type": "string", "minLength": 1},
+            "client_secret": {"$ref": "#/$defs/headerValue"},
+            "scope": {"type": "string"},
+            "resource": {"type": "string"},
+            "method": {"enum": ["client_secret_basic", "client_secret_post"]}
+          }
+        }
+      }
+    },
     "identity": {
       "type": "object", "additionalProperties": false, "required": ["assertion"],
       "properties": {
@@ -77,9 +94,9 @@ const char* const kConfigSchema = R"({
 
 namespace {
 
-std::string readSecretFile(const std::string& path) {
+std::string readSecretFile(const std::string& name, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("headers: cannot read " + path);
+  if (!in) throw std::invalid_argument(name + ": cannot read " + path);
   std::ostringstream text;
   text << in.rdbuf();
   std::string value = text.str();
@@ -93,11 +110,11 @@ std::string headerValue(const std::string& name, const Json& value) {
     const std::string variable = value["env"].get<std::string>();
     const char* set = std::getenv(variable.c_str());
     if (set == nullptr)
-      throw std::invalid_argument("headers." + name + ": environment variable " + variable +
+      throw std::invalid_argument(name + ": environment variable " + variable +
                                   " is not set");
     return set;
   }
-  return readSecretFile(value["file"].get<std::string>());
+  return readSecretFile(name, value["file"].get<std::string>());
 }
 
 Millis durationAt(const Json& object, const char* key, Millis fallback) {
@@ -181,7 +198,7 @@ Settings parseSettings(const Json& config) {
     if (s.argv.empty() || s.argv[0].empty()) throw std::invalid_argument("command: empty");
     if (config.contains("env")) s.env = config["env"].get<std::map<std::string, std::string>>();
     s.cwd = config.value("cwd", std::string());
-    for (const char* httpOnly : {"transport", "headers", "pool", "identity"}) {
+    for (const char* httpOnly : {"transport", "headers", "pool", "identity", "auth"}) {
       if (config.contains(httpOnly))
         throw std::invalid_argument(std::string(httpOnly) + ": only for an HTTP upstream (url)");
     }
@@ -201,7 +218,7 @@ Settings parseSettings(const Json& config) {
                                                    : TransportKind::Auto;
     if (config.contains("headers")) {
       for (const auto& [name, value] : config["headers"].items())
-        s.headers[name] = headerValue(name, value);
+        s.headers[name] = headerValue("headers." + name, value);
     }
     s.pool = config.value("pool", 16);
     if (config.contains("identity")) {
@@ -212,6 +229,22 @@ Settings parseSettings(const Json& config) {
       id.scheme = a.value("scheme", id.scheme);
       id.ttl = durationAt(a, "ttl", id.ttl);
       s.identity = id;
+    }
+    if (config.contains("auth")) {
+      const Json& c = config["auth"]["client_credentials"];
+      ClientCredentialsSettings cc;
+      cc.tokenUrl = c["token_url"].get<std::string>();
+      if (cc.tokenUrl.rfind("http://", 0) != 0 && cc.tokenUrl.rfind("https://", 0) != 0)
+        throw std::invalid_argument("auth.client_credentials.token_url: must start with http:// or https://");
+      cc.clientId = c["client_id"].get<std::string>();
+      cc.clientSecret = headerValue("auth.client_credentials.client_secret", c["client_secret"]);
+      cc.scope = c.value("scope", std::string());
+      cc.resource = c.value("resource", std::string());
+      cc.basic = c.value("method", std::string("client_secret_basic")) == "client_secret_basic";
+      if (s.identity && s.identity->header == "Authorization")
+        throw std::invalid_argument("auth and identity.assertion both want the Authorization header; "
+                                    "give the assertion another header");
+      s.clientCredentials = cc;
     }
   }
   s.protocol = config.value("protocol", s.protocol);
@@ -240,6 +273,9 @@ Settings parseSettings(const Json& config) {
   s.whenDown =
       config.value("when_down", std::string("error")) == "hide" ? WhenDown::Hide : WhenDown::Error;
   s.hideChangedDefinitions = config.value("definition_changes", std::string("audit")) == "hide";
+  if (s.clientCredentials) {
+    s.credentials = std::make_shared<ClientCredentials>(*s.clientCredentials, s.connectTimeout, s.requestTimeout);
+  }
   return s;
 }
 

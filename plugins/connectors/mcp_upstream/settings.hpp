@@ -5,11 +5,14 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <portcullis/sdk/errors.hpp>
+
+#include "client_credentials.hpp"
 
 namespace portcullis::mcp_upstream {
 
@@ -42,6 +45,11 @@ struct Settings {
   std::map<std::string, std::string> headers;  // resolved values
   size_t pool = 16;
   std::optional<IdentitySettings> identity;
+  // The connector's own OAuth client at the upstream's authorization server.
+  std::optional<ClientCredentialsSettings> clientCredentials;
+  // Its token cache, shared by every copy of the settings and every
+  // connection; set when clientCredentials is.
+  std::shared_ptr<ClientCredentials> credentials;
 
   std::string protocol = "auto";
   std::string prefix;

@@ -318,18 +318,27 @@ Upstream::Lists Upstream::fetchLists(uint32_t which, const Lists& previous) {
   if (which & PC_LIST_TOOLS) {
     lists.tools = capabilities.contains("tools") ? fetchAll("tools/list", "tools") : Json::array();
   }
+  // Tools decide whether the upstream is usable; a resource or prompt list
+  // it refuses (a token without resources:read, say) is served as empty.
+  auto optional = [&](const char* method, const char* key) {
+    try {
+      return fetchAll(method, key);
+    } catch (const UpstreamError& e) {
+      host_.log(LogLevel::Warning, std::string(method) + " failed, served as empty: " + e.what());
+      return Json::array();
+    }
+  };
   if (which & PC_LIST_RESOURCES) {
-    lists.resources = capabilities.contains("resources") ? fetchAll("resources/list", "resources")
-                                                         : Json::array();
+    lists.resources =
+        capabilities.contains("resources") ? optional("resources/list", "resources") : Json::array();
   }
   if (which & PC_LIST_RESOURCE_TEMPLATES) {
     lists.templates = capabilities.contains("resources")
-                          ? fetchAll("resources/templates/list", "resourceTemplates")
+                          ? optional("resources/templates/list", "resourceTemplates")
                           : Json::array();
   }
   if (which & PC_LIST_PROMPTS) {
-    lists.prompts =
-        capabilities.contains("prompts") ? fetchAll("prompts/list", "prompts") : Json::array();
+    lists.prompts = capabilities.contains("prompts") ? optional("prompts/list", "prompts") : Json::array();
   }
   return lists;
 }
