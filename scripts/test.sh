@@ -2,7 +2,8 @@
 # Installs what is missing, builds, and runs every test suite:
 #   1. C++ unit, plugin-ABI and integration tests (ctest)
 #   2. end-to-end tests with real clients (node --test tests/e2e)
-#   3. the official MCP conformance suite, three protocol revisions
+#   3. the official MCP conformance suite, three protocol revisions, and
+#      two of them again through the mcp_upstream connector
 # Usage: scripts/test.sh [unit|e2e|conformance]...   (default: all)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -48,7 +49,7 @@ if want e2e; then
 fi
 
 if want conformance; then
-  run_stage "official MCP conformance suite (2026-07-28, 2025-11-25, 2025-06-18)" \
+  run_stage "official MCP conformance suite (2026-07-28, 2025-11-25, 2025-06-18; pass-through)" \
     "$PC_NODE" --test --test-reporter=spec tests/e2e/conformance.test.mjs
 fi
 
