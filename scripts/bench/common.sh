@@ -1,4 +1,5 @@
-# Shared by scripts/bench/run.sh, sse-idle.sh and auth.sh, on top of
+# Shared by the scripts of scripts/bench (run.sh, sse-idle.sh, auth.sh,
+# policy.sh, connector.sh), on top of
 # scripts/lib/common.sh: the Node tools in tests/e2e and the Release build in
 # build-bench.
 
@@ -86,3 +87,41 @@ bench_cleanup() {
   done
   rm -rf "$WORK"
 }
+
+# bench_start_portcullis NAME CONFIG: `portcullis serve` of $BENCH_BUILD on
+# CONFIG and a free loopback port, run in $WORK/NAME with its output in
+# out.log; the process joins $PIDS. Sets URL_<NAME>, PORT_<NAME> and PID_<NAME>.
+bench_start_portcullis() {
+  local name="$1" config="$2" line=""
+  mkdir -p "$WORK/$name"
+  (cd "$WORK/$name" && exec "$BENCH_BUILD/portcullis" serve --config "$config" --listen 127.0.0.1:0 \
+    >"$WORK/$name/out.log" 2>&1) &
+  PIDS+=("$!")
+  eval "PID_$name=$!"
+  for _ in $(seq 300); do
+    line=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+/mcp' "$WORK/$name/out.log" 2>/dev/null | head -1 || true)
+    [ -n "$line" ] && break
+    sleep 0.1
+  done
+  [ -n "$line" ] || { echo "$(basename "$0"): the $name server did not start:" >&2; cat "$WORK/$name/out.log" >&2; exit 2; }
+  eval "URL_$name=$line"
+  eval "PORT_$name=$(echo "$line" | sed -E 's|.*:([0-9]+)/mcp|\1|')"
+}
+
+# bench_wrk_result NAME OUTPUT: the "@result ..." line mcp-call.lua printed
+# in wrk's OUTPUT for the target NAME. Exits 2 when there is none or when it
+# counts bad replies.
+bench_wrk_result() {
+  local name="$1" out="$2" line bad
+  line=$(printf '%s\n' "$out" | grep '^@result ' || true)
+  [ -n "$line" ] || { echo "$(basename "$0"): wrk printed no result for $name:" >&2; echo "$out" >&2; exit 2; }
+  for bad in bad_status bad_body err_status; do
+    if printf '%s' "$line" | grep -Eq "(^| )${bad}=[1-9]"; then
+      echo "$(basename "$0"): bad replies from $name: $line" >&2; exit 2
+    fi
+  done
+  printf '%s\n' "$line"
+}
+
+# bench_field LINE KEY: the value of KEY=... in an @result line.
+bench_field() { printf '%s' "$1" | grep -Eo "(^| )$2=[0-9.]+" | head -1 | cut -d= -f2; }

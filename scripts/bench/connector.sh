@@ -58,24 +58,7 @@ pc_ensure_packages wrk iproute2
   { echo "connector.sh: no portcullis or mcp_upstream plugin in $BUILD" >&2; exit 2; }
 bench_workdir connector
 
-# start NAME CONFIG: a server on a free port; sets URL_<NAME>, PORT_<NAME>, PID_<NAME>.
-start() {
-  local name="$1" config="$2" line=""
-  mkdir -p "$WORK/$name"
-  (cd "$WORK/$name" && exec "$BUILD/portcullis" serve --config "$config" --listen 127.0.0.1:0 >"$WORK/$name/out.log" 2>&1) &
-  PIDS+=("$!")
-  eval "PID_$name=$!"
-  for _ in $(seq 300); do
-    line=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+/mcp' "$WORK/$name/out.log" 2>/dev/null | head -1 || true)
-    [ -n "$line" ] && break
-    sleep 0.1
-  done
-  [ -n "$line" ] || { echo "connector.sh: the $name server did not start:" >&2; cat "$WORK/$name/out.log" >&2; exit 2; }
-  eval "URL_$name=$line"
-  eval "PORT_$name=$(echo "$line" | sed -E 's|.*:([0-9]+)/mcp|\1|')"
-}
-
-start direct "$PC_ROOT/config/examples/open.yaml"
+bench_start_portcullis direct "$PC_ROOT/config/examples/open.yaml"
 cat >"$WORK/gateway.yaml" <<EOF
 server:
   listen: 127.0.0.1:0
@@ -89,7 +72,7 @@ plugins:
       url: $URL_direct
       pool: $pool
 EOF
-start proxied "$WORK/gateway.yaml"
+bench_start_portcullis proxied "$WORK/gateway.yaml"
 
 bench_wait_for_quiet "$wait_quiet"
 TICK=$(getconf CLK_TCK)
@@ -122,16 +105,10 @@ measure() {
   wait "$wrk_pid" || true
   after=$(bench_cpu_ticks "$pid")
   out=$(cat "$WORK/wrk.out")
-  line=$(printf '%s\n' "$out" | grep '^@result ' || true)
-  [ -n "$line" ] || { echo "connector.sh: wrk printed no result for $name:" >&2; echo "$out" >&2; exit 2; }
-  for bad in bad_status bad_body err_status; do
-    if printf '%s' "$line" | grep -Eq "(^| )${bad}=[1-9]"; then
-      echo "connector.sh: bad replies from $name: $line" >&2; exit 2
-    fi
-  done
-  requests=$(printf '%s' "$line" | grep -Eo 'requests=[0-9]+' | cut -d= -f2)
-  rps=$(printf '%s' "$line" | grep -Eo 'rps=[0-9.]+' | cut -d= -f2)
-  p50=$(printf '%s' "$line" | grep -Eo 'p50_us=[0-9]+' | cut -d= -f2)
+  line=$(bench_wrk_result "$name" "$out") || exit 2
+  requests=$(bench_field "$line" requests)
+  rps=$(bench_field "$line" rps)
+  p50=$(bench_field "$line" p50_us)
   [ "$round" = warmup ] && return 0
   awk -v part="$part" -v n="$name" -v r="$rps" -v p="$p50" -v t="$((after - before))" -v hz="$TICK" \
     -v q="$requests" -v c="$max_conns" 'BEGIN {printf "%s %s %s %s %.2f %d\n", part, n, r, p, t / hz * 1e6 / q, c}' \

@@ -115,43 +115,22 @@ if [ "$wrk" = 1 ]; then
   { cat "$PC_ROOT/config/examples/open.yaml"; printf '\npolicy:\n  file: %s\n' "$WORK/policy.yaml"; } >"$WORK/policy-config.yaml"
   "$BUILD/portcullis" config check "$WORK/policy-config.yaml" >/dev/null
 
-  # start NAME CONFIG: a server on a free port; sets URL_<NAME> and PID_<NAME>.
-  start() {
-    local name="$1" config="$2" line
-    mkdir -p "$WORK/$name"
-    (cd "$WORK/$name" && exec "$BUILD/portcullis" serve --config "$config" --listen 127.0.0.1:0 >"$WORK/$name/out.log" 2>&1) &
-    PIDS+=("$!")
-    eval "PID_$name=$!"
-    for _ in $(seq 300); do
-      line=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+/mcp' "$WORK/$name/out.log" 2>/dev/null | head -1 || true)
-      [ -n "$line" ] && break
-      sleep 0.1
-    done
-    [ -n "$line" ] || { echo "policy.sh: the $name server did not start:" >&2; cat "$WORK/$name/out.log" >&2; exit 2; }
-    eval "URL_$name=$line"
-  }
-  start open "$PC_ROOT/config/examples/open.yaml"
-  start policy "$WORK/policy-config.yaml"
+  bench_start_portcullis open "$PC_ROOT/config/examples/open.yaml"
+  bench_start_portcullis policy "$WORK/policy-config.yaml"
 
   TICK=$(getconf CLK_TCK)
   RESULTS="$WORK/wrk.txt"
   : >"$RESULTS"
   # measure ROUND NAME SECONDS: appends "name rps cpu_us_per_request".
   measure() {
-    local round="$1" name="$2" secs="$3" url pid before after out rps requests
+    local round="$1" name="$2" secs="$3" url pid before after out line rps requests
     url=$(eval "echo \$URL_$name"); pid=$(eval "echo \$PID_$name")
     before=$(bench_cpu_ticks "$pid")
     out=$(BENCH_PROTOCOL=modern wrk -t"$wrk_threads" -c"$connections" -d"${secs}s" -s "$BENCH_DIR/mcp-call.lua" "$url")
     after=$(bench_cpu_ticks "$pid")
-    line=$(printf '%s\n' "$out" | grep '^@result ' || true)
-    [ -n "$line" ] || { echo "policy.sh: wrk printed no result for $name:" >&2; echo "$out" >&2; exit 2; }
-    for bad in bad_status bad_body err_status; do
-      if printf '%s' "$line" | grep -Eq "(^| )${bad}=[1-9]"; then
-        echo "policy.sh: bad replies from $name: $line" >&2; exit 2
-      fi
-    done
-    requests=$(printf '%s' "$line" | grep -Eo 'requests=[0-9]+' | cut -d= -f2)
-    rps=$(printf '%s' "$line" | grep -Eo 'rps=[0-9.]+' | cut -d= -f2)
+    line=$(bench_wrk_result "$name" "$out") || exit 2
+    requests=$(bench_field "$line" requests)
+    rps=$(bench_field "$line" rps)
     [ "$round" = warmup ] && return 0
     awk -v n="$name" -v r="$rps" -v t="$((after - before))" -v hz="$TICK" -v q="$requests" \
       'BEGIN {printf "%s %s %.2f\n", n, r, t / hz * 1e6 / q}' >>"$RESULTS"
