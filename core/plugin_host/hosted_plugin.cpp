@@ -272,9 +272,7 @@ bool HostedPlugin::recordEvent(std::string_view eventJson) {
     return false;
   }
   mcp::AuditRecord r;
-  r.at = std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-             .count();
+  r.at = storage::nowMillis();
   r.subject = "plugin:" + name_;
   r.method = "plugin/event";
   r.kind = *kind;

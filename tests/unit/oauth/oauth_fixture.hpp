@@ -35,32 +35,14 @@
 #include "core/oauth/scopes.hpp"
 #include "core/oauth/user_directory.hpp"
 #include "core/storage/database.hpp"
+#include "tests/unit/storage/temp_dir.hpp"
 
 namespace portcullis::oauth::testing {
 
 namespace json = common::json;
 using namespace std::chrono_literals;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("portcullis-oauth-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using storage::testing::TempDir;
 
 inline std::string testSecret(const std::string& seed = "unit test secret") {
   return common::sha256(seed);
