@@ -237,24 +237,8 @@ if [ "$plain" = 1 ]; then
   TARGETS+=("portcullis-2026-07-28-plain|$PC_URL|modern|$PC_PID|0")
 fi
 
-# utime+stime in clock ticks of a process and its children processes that
-# are still running (nginx workers), read from /proc.
-cpu_ticks() {
-  local pid="$1" total=0 p
-  for p in "$pid" $(cat "/proc/$pid/task/"*/children 2>/dev/null); do
-    [ -r "/proc/$p/stat" ] || continue
-    total=$((total + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat")))
-  done
-  echo "$total"
-}
-rss_kb() {
-  local pid="$1" total=0 p
-  for p in "$pid" $(cat "/proc/$pid/task/"*/children 2>/dev/null); do
-    [ -r "/proc/$p/status" ] || continue
-    total=$((total + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status")))
-  done
-  echo "$total"
-}
+# CPU and memory of a server and its worker processes (nginx): bench_cpu_ticks
+# and bench_rss_kb in common.sh.
 TICK=$(getconf CLK_TCK)
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
@@ -271,13 +255,13 @@ measure() {
   local round="$1" name="$2" url="$3" protocol="$4" pid="$5" track="$6" secs="$7"
   local before after out line ticks m0 m1 wrk_cpu others session=""
   if [ "$protocol" = session ]; then session=$(open_session "$url"); fi
-  before=$(cpu_ticks "$pid")
+  before=$(bench_cpu_ticks "$pid")
   m0=($(machine_ticks))
   out=$( { TIMEFORMAT='%3U %3S'; time BENCH_PROTOCOL="$protocol" BENCH_SESSION="$session" BENCH_TEXT="$TEXT" \
     BENCH_TRACK="$track" wrk -t"$threads" -c"$connections" -d"${secs}s" -s "$BENCH_DIR/mcp-call.lua" "$url"; } \
     2>"$WORK/time.txt")
   m1=($(machine_ticks))
-  after=$(cpu_ticks "$pid")
+  after=$(bench_cpu_ticks "$pid")
   if [ -n "$session" ]; then close_session "$url" "$session"; fi
   line=$(printf '%s\n' "$out" | grep '^@result ' | sed 's/^@result //')
   [ -n "$line" ] || { echo "run.sh: wrk printed no result for $name:" >&2; echo "$out" >&2; return 1; }
@@ -286,7 +270,7 @@ measure() {
   # Percent of all cores used by everything but this server and wrk.
   others=$(awk -v b="$(( m1[0] - m0[0] ))" -v a="$(( m1[1] - m0[1] ))" -v s="$ticks" -v w="$wrk_cpu" \
     'BEGIN {x = (b - s - w) / a * 100; if (x < 0) x = 0; printf "%.1f", x}')
-  echo "round=$round target=$name $line cpu_ticks=$ticks tick_hz=$TICK wrk_ticks=$wrk_cpu others_pct=$others rss_kb=$(rss_kb "$pid")" >>"$RESULTS"
+  echo "round=$round target=$name $line cpu_ticks=$ticks tick_hz=$TICK wrk_ticks=$wrk_cpu others_pct=$others rss_kb=$(bench_rss_kb "$pid")" >>"$RESULTS"
   printf '  %-28s %s others=%s%%\n' "$name" "$(printf '%s' "$line" | awk '{print $3, $4, $5, $9, $10, $11, $12}')" "$others" >&2
 }
 
