@@ -218,27 +218,6 @@ std::string serverUrlOf(const Json& document) {
 
 }  // namespace
 
-bool globMatch(std::string_view pattern, std::string_view text) {
-  // Iterative matching with one backtrack point: linear in practice, never recursive.
-  size_t p = 0, t = 0, starP = std::string_view::npos, starT = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      starP = p++;
-      starT = t;
-    } else if (starP != std::string_view::npos) {
-      p = starP + 1;
-      t = ++starT;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 std::optional<std::string> sanitiseToolName(std::string_view prefix, std::string_view operationId) {
   if (std::none_of(operationId.begin(), operationId.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); })) {
     return std::nullopt;

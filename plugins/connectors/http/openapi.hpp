@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <portcullis/sdk/glob.hpp>
+
 #include "operation.hpp"
 
 namespace portcullis::http {
@@ -29,9 +31,8 @@ struct OpenApiTools {
   std::string serverUrl;              // servers[0].url with its variables' defaults; empty when absent
 };
 
-// Whether `text` matches `pattern`, where '*' matches any run of characters
-// and '?' any one character.
-bool globMatch(std::string_view pattern, std::string_view text);
+// Whether `text` matches `pattern` ('*' any run of characters, '?' one).
+using sdk::globMatch;
 
 // prefix + operationId with every character outside [A-Za-z0-9_.-] turned
 // into '_'; nullopt when the id has no letter or digit or the name would be

@@ -5,27 +5,6 @@
 
 namespace portcullis::mcp_upstream {
 
-bool globMatch(const std::string& pattern, const std::string& text) {
-  // Iterative match with one backtrack point: linear in practice, no recursion.
-  size_t p = 0, t = 0, star = std::string::npos, resume = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      resume = t;
-    } else if (star != std::string::npos) {
-      p = star + 1;
-      t = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 NameMap::NameMap(const Settings& settings)
     : prefix_(settings.prefix),
       include_(settings.include),

@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include <portcullis/sdk/glob.hpp>
+
 #include "settings.hpp"
 
 namespace portcullis::mcp_upstream {
 
 // Shell-style glob: '*' any run of characters, '?' one character.
-bool globMatch(const std::string& pattern, const std::string& text);
+using sdk::globMatch;
 
 class NameMap {
  public:

@@ -18,6 +18,7 @@
 #include "portcullis/sdk/content.hpp"
 #include "portcullis/sdk/entry.hpp"
 #include "portcullis/sdk/errors.hpp"
+#include "portcullis/sdk/glob.hpp"
 #include "portcullis/sdk/identity.hpp"
 #include "portcullis/sdk/pins.hpp"
 #include "portcullis/sdk/provider.hpp"
