@@ -6,8 +6,10 @@
 // record() runs on the request path and never waits for the database: it
 // puts the decision on a bounded queue, and drops (and counts) it when the
 // queue is full. One writer thread drains the queue in batches, one write
-// transaction each, and sweeps what is older than the retention. See
-// docs/audit.md.
+// transaction each, and sweeps what is older than the retention. A decision
+// waits up to maxDelay for others to share its transaction: one commit (and
+// one sync to disk) for many calls is what keeps the log cheap under load.
+// See docs/audit.md.
 
 #include <chrono>
 #include <condition_variable>
@@ -28,6 +30,9 @@ struct AuditOptions {
   std::chrono::milliseconds retention{90LL * 86'400'000};
   size_t queueCapacity = 10'000;
   size_t batchSize = 256;  // decisions a write transaction at most
+  // How long a decision may wait for a fuller batch; flush() and stop()
+  // write at once.
+  std::chrono::milliseconds maxDelay{100};
   // How often the writer deletes what is older than the retention; zero:
   // a quarter of the retention, between one minute and one hour.
   std::chrono::milliseconds sweepInterval{0};
@@ -83,7 +88,7 @@ class AuditLog : public mcp::AuditSink {
   // Stored decisions, oldest first, only `username`'s when given: the first
   // `limit` whose id is above afterId (call again with the last id returned
   // to follow the log without gaps), or with afterId kLatest the last
-  // `limit` by time.
+  // `limit` recorded.
   static constexpr int64_t kLatest = -1;
   std::vector<AuditEvent> tail(const std::optional<std::string>& username, size_t limit,
                                int64_t afterId);
@@ -108,6 +113,7 @@ class AuditLog : public mcp::AuditSink {
   bool stopped_ = false;
   AuditCounters counters_;
   uint64_t done_ = 0;  // accepted decisions written or lost, in queue order
+  uint64_t flushWanted_ = 0;  // flush(): write what is queued now, up to this many accepted
   uint64_t unreportedDrops_ = 0;
   std::chrono::steady_clock::time_point nextDropWarning_{};
   std::thread writer_;

@@ -9,10 +9,12 @@
 
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/SessionPool.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Nullable.h>
+#include <sqlite3.h>
 
 #include "core/common/log.hpp"
 #include "core/storage/schema.hpp"
@@ -104,6 +106,78 @@ size_t Connection::execute(const std::string& sql, const Params& params) {
     bindAll(statement, params);
     return statement.execute();
   });
+}
+
+namespace {
+
+// Binds straight to a prepared SQLite statement and counts what it bound,
+// so that a row with too few or too many values fails instead of reusing
+// the previous row's.
+class SqliteRowBinder final : public RowBinder {
+ public:
+  SqliteRowBinder(sqlite3_stmt* statement, const std::string& sql) : statement_(statement), sql_(sql) {}
+
+  RowBinder& text(std::string_view value) override {
+    check(sqlite3_bind_text64(statement_, next(), value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8));
+    return *this;
+  }
+  RowBinder& integer(int64_t value) override {
+    check(sqlite3_bind_int64(statement_, next(), value));
+    return *this;
+  }
+  RowBinder& null() override {
+    check(sqlite3_bind_null(statement_, next()));
+    return *this;
+  }
+
+  // Before each row.
+  void reset() { bound_ = 0; }
+  int bound() const { return bound_; }
+
+ private:
+  int next() { return ++bound_; }
+  void check(int rc) {
+    if (rc != SQLITE_OK) {
+      throw DatabaseError(std::string("cannot bind value ") + std::to_string(bound_) + ": " + sqlite3_errstr(rc) +
+                          " (in: " + sql_.substr(0, 80) + ")");
+    }
+  }
+
+  sqlite3_stmt* statement_;
+  const std::string& sql_;
+  int bound_ = 0;
+};
+
+}  // namespace
+
+size_t Connection::insertRows(const std::string& sql, size_t rows,
+                              const std::function<void(size_t row, RowBinder& binder)>& bindRow) {
+  if (rows == 0) return 0;
+  sqlite3* db = guarded(sql, [&] { return Poco::Data::SQLite::Utility::dbHandle(session_); });
+  const auto fail = [&](const char* what) {
+    return DatabaseError(std::string(what) + ": " + sqlite3_errmsg(db) + " (in: " + sql.substr(0, 80) + ")");
+  };
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(raw);
+    throw fail("cannot prepare");
+  }
+  const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
+  const int expected = sqlite3_bind_parameter_count(raw);
+  SqliteRowBinder binder(raw, sql);
+  size_t inserted = 0;
+  for (size_t row = 0; row < rows; ++row) {
+    binder.reset();
+    bindRow(row, binder);
+    if (binder.bound() != expected) {
+      throw DatabaseError("row " + std::to_string(row) + " bound " + std::to_string(binder.bound()) +
+                          " values for " + std::to_string(expected) + " placeholders (in: " + sql.substr(0, 80) + ")");
+    }
+    if (sqlite3_step(raw) != SQLITE_DONE) throw fail("cannot insert");
+    inserted += static_cast<size_t>(sqlite3_changes(db));
+    sqlite3_reset(raw);
+  }
+  return inserted;
 }
 
 Database::Database(StorageOptions options) : options_(std::move(options)) {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Poco/Dynamic/Var.h>
@@ -54,12 +55,33 @@ struct StorageOptions {
   int readers = 4;
 };
 
+// Binds one row's values, in placeholder order, to a statement prepared
+// once for many rows (Connection::insertRows). Text is not copied: it must
+// live until the bindRow callback that bound it returns.
+class RowBinder {
+ public:
+  virtual RowBinder& text(std::string_view value) = 0;
+  virtual RowBinder& integer(int64_t value) = 0;
+  virtual RowBinder& null() = 0;
+
+ protected:
+  ~RowBinder() = default;
+};
+
 // Runs queries on one connection, inside or outside a transaction.
 class Connection {
  public:
   explicit Connection(Poco::Data::Session& session) : session_(session) {}
   Rows query(const std::string& sql, const Params& params = {});
   size_t execute(const std::string& sql, const Params& params = {});
+
+  // Runs `sql`, one INSERT of one row of placeholders, once per row:
+  // `bindRow(i, binder)` binds row i. The statement is prepared once and the
+  // values are bound without copies, for writers of many rows of one shape
+  // (the audit log), where Poco::Data's bindings cost more than the insert
+  // itself (docs/adr/0008-bulk-inserts.md). Returns the rows inserted.
+  size_t insertRows(const std::string& sql, size_t rows,
+                    const std::function<void(size_t row, RowBinder& binder)>& bindRow);
 
   // Inside Database::write: have the commit listeners told once this
   // transaction has committed.

@@ -123,6 +123,17 @@ const std::vector<Migration>& migrations() {
            "CREATE INDEX audit_events_at ON audit_events (at)",
            "CREATE INDEX audit_events_username_at ON audit_events (username, at)",
        }},
+      {3,
+       "audit events in id order only",
+       {
+           // Every index is one more b-tree insert per recorded call. Ids
+           // follow the order decisions are recorded, so the sweep and the
+           // newest-first reading walk them instead of a time index, and a
+           // user's decisions are found by (username, id).
+           "DROP INDEX audit_events_at",
+           "DROP INDEX audit_events_username_at",
+           "CREATE INDEX audit_events_username_id ON audit_events (username, id)",
+       }},
   };
   return kMigrations;
 }

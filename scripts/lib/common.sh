@@ -8,7 +8,7 @@ PC_JOBS="${PORTCULLIS_JOBS:-2}"
 
 # What building needs.
 PC_BUILD_PACKAGES=(build-essential cmake pkg-config libpoco-dev libyaml-cpp-dev libboost-dev
-  nlohmann-json3-dev libssl-dev libpcre2-dev libargon2-dev libgtest-dev libgmock-dev)
+  nlohmann-json3-dev libsqlite3-dev libssl-dev libpcre2-dev libargon2-dev libgtest-dev libgmock-dev)
 # What the test suites need on top. npm itself is installed from Debian only
 # when no npm is on PATH: a machine whose Node.js came from elsewhere (such as
 # NodeSource's nodejs, which bundles npm and conflicts with Debian's npm)

@@ -225,6 +225,81 @@ TEST_F(DatabaseTest, ParametersRoundTripEveryType) {
   EXPECT_EQ(rows[0].integer(0), 1);
 }
 
+// ---- many rows through one prepared statement ------------------------------------
+
+TEST_F(DatabaseTest, InsertRowsBindsEachRowWithoutCopyingAndRoundTripsEveryType) {
+  const std::vector<std::string> keys{"a", "b", std::string("c\0d", 3)};
+  const std::string hostile = "it's \"quoted\"; DROP TABLE t; --";
+  const int64_t big = (int64_t{1} << 62) + 12345;
+  size_t inserted = 0;
+  db_->write([&](Connection& c) {
+    inserted = c.insertRows("INSERT INTO t (k, s, i) VALUES (?, ?, ?)", keys.size(),
+                            [&](size_t i, RowBinder& row) {
+                              row.text(keys[i]);
+                              if (i == 1) {
+                                row.null();
+                              } else {
+                                row.text(hostile);
+                              }
+                              row.integer(i == 2 ? -big : big + static_cast<int64_t>(i));
+                            });
+  });
+  EXPECT_EQ(inserted, 3u);
+  const auto rows = db_->query("SELECT length(CAST(k AS BLOB)), s, i FROM t ORDER BY i");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].integer(0), 3);  // the bytes after a NUL are kept
+  EXPECT_EQ(rows[0].text(1), hostile);
+  EXPECT_EQ(rows[0].integer(2), -big);
+  EXPECT_EQ(rows[1].text(1), hostile);
+  EXPECT_EQ(rows[1].integer(2), big);
+  EXPECT_EQ(db_->query("SELECT k FROM t WHERE i = ?", {Value(big + 1)}).front().text(0), "b");
+  EXPECT_TRUE(rows[2].isNull(1));
+  EXPECT_EQ(db_->query("SELECT COUNT(*) FROM t").front().integer(0), 3);
+}
+
+TEST_F(DatabaseTest, InsertRowsOfNoRowsPreparesNothing) {
+  db_->write([&](Connection& c) {
+    EXPECT_EQ(c.insertRows("not even SQL", 0, [](size_t, RowBinder&) { FAIL(); }), 0u);
+  });
+}
+
+TEST_F(DatabaseTest, InsertRowsRefusesARowWithTooFewOrTooManyValuesAndRollsBack) {
+  const std::string sql = "INSERT INTO t (k, i) VALUES (?, ?)";
+  for (const int values : {1, 3}) {
+    try {
+      db_->write([&](Connection& c) {
+        c.insertRows(sql, 2, [&](size_t i, RowBinder& row) {
+          row.text(i == 0 ? "first" : "second");
+          // The second row binds the wrong number of values: it must not
+          // reuse the first row's.
+          if (i == 0 || values == 3) row.integer(1);
+          if (i == 1 && values == 3) row.integer(2);
+        });
+      });
+      ADD_FAILURE() << values << " values were accepted";
+    } catch (const DatabaseError& e) {
+      EXPECT_NE(std::string(e.what()).find("INSERT INTO t"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(db_->query("SELECT COUNT(*) FROM t").front().integer(0), 0) << values;
+  }
+}
+
+TEST_F(DatabaseTest, InsertRowsReportsBadSqlAndAConstraintFailureAndRollsBack) {
+  EXPECT_THROW(db_->write([&](Connection& c) {
+                 c.insertRows("INSERT INTO missing (k) VALUES (?)", 1, [](size_t, RowBinder& row) { row.text("x"); });
+               }),
+               DatabaseError);
+  try {
+    db_->write([&](Connection& c) {
+      c.insertRows("INSERT INTO t (k) VALUES (?)", 3, [](size_t i, RowBinder& row) { row.text(i == 2 ? "a" : i == 0 ? "a" : "b"); });
+    });
+    ADD_FAILURE() << "a duplicate primary key was accepted";
+  } catch (const DatabaseError& e) {
+    EXPECT_NE(std::string(e.what()).find("UNIQUE"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(db_->query("SELECT COUNT(*) FROM t").front().integer(0), 0);
+}
+
 TEST_F(DatabaseTest, ExecuteCountsTheRowsItChanged) {
   for (const char* k : {"a", "b", "c"})
     db_->execute("INSERT INTO t (k, i) VALUES (?, 1)", {Value(k)});
