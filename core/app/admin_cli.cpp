@@ -1,5 +1,7 @@
 #include "core/app/admin_cli.hpp"
 
+#include "core/accounts/account_links.hpp"
+
 #include <termios.h>
 #include <unistd.h>
 
@@ -69,6 +71,18 @@ const char* kClientsHelp =
     "                      A registered (DCR) client must register again; a CIMD or configured\n"
     "                      client can be authorized again. System-managed clients cannot be\n"
     "                      revoked here.\n";
+
+const char* kAccountsHelp =
+    "Usage: portcullis accounts <command> [--config FILE]\n"
+    "\n"
+    "  list [--user NAME]           the accounts users linked at upstreams (connectors with\n"
+    "                               auth.user_oauth): user, account, scope, linked, updated,\n"
+    "                               token expiry, whether it can be refreshed\n"
+    "  revoke --user NAME ACCOUNT   forget the user's tokens for ACCOUNT (a connector's name);\n"
+    "                               their next call asks them to link again. The grant at the\n"
+    "                               upstream is revoked only when the user unlinks on /accounts.\n"
+    "\n"
+    "Users see and remove their own links at /accounts. See docs/connectors.md.\n";
 
 const char* kKeysHelp =
     "Usage: portcullis keys <command> [--config FILE]\n"
@@ -389,10 +403,57 @@ int keysCommand(const Parsed& p) {
   return 0;
 }
 
+int accountsCommand(const Parsed& p) {
+  const std::string sub = p.positional.empty() ? "" : p.positional[0];
+  if (sub == "list") {
+    if (p.positional.size() != 1) return usage("portcullis accounts list: no arguments", kAccountsHelp);
+    Admin admin = openAdmin(p);
+    oauth::UserDirectory users(*admin.db);
+    std::optional<std::string> only;
+    if (auto name = p.option("user")) {
+      const auto user = users.byUsername(*name);
+      if (!user) return fail("accounts list", "no user " + *name);
+      only = user->id;
+    }
+    // Listing never unseals a token: no secret key needed.
+    accounts::UpstreamOAuthClient unused;
+    accounts::AccountLinks links(*admin.db, "", unused);
+    Table table({"USER", "ACCOUNT", "SCOPE", "LINKED", "UPDATED", "EXPIRES", "REFRESH"});
+    for (const auto& l : only ? links.linkedBy(*only) : links.all()) {
+      const auto user = users.byId(l.userId);
+      table.add({user ? user->username : l.userId, l.account, l.scope.empty() ? "-" : replaced(l.scope, ' ', ','),
+                 formatTime(l.createdAt), formatTime(l.updatedAt),
+                 l.expiresAt == 0 ? "-" : formatTime(l.expiresAt), l.refreshable ? "yes" : "no"});
+    }
+    table.print(std::cout);
+    return 0;
+  }
+  if (sub == "revoke") {
+    if (p.positional.size() != 2 || !p.option("user")) {
+      return usage("portcullis accounts revoke: give --user NAME and exactly one ACCOUNT", kAccountsHelp);
+    }
+    Admin admin = openAdmin(p);
+    const auto user = oauth::UserDirectory(*admin.db).byUsername(*p.option("user"));
+    if (!user) return fail("accounts revoke", "no user " + *p.option("user"));
+    accounts::UpstreamOAuthClient unused;
+    accounts::AccountLinks links(*admin.db, "", unused);
+    if (!links.unlink(user->id, p.positional[1])) {
+      return fail("accounts revoke", user->username + " has not linked " + p.positional[1]);
+    }
+    std::cout << "forgot " << user->username << "'s tokens for " << p.positional[1]
+              << "; their next call asks them to link again" << std::endl;
+    return 0;
+  }
+  return usage(sub.empty() ? "portcullis accounts: a command is required"
+                           : "portcullis accounts: unknown command " + sub,
+               kAccountsHelp);
+}
+
 }  // namespace
 
 bool isAdminCommand(const std::string& command) {
-  return command == "users" || command == "tokens" || command == "clients" || command == "keys";
+  return command == "users" || command == "tokens" || command == "clients" || command == "keys" ||
+         command == "accounts";
 }
 
 int runAdminCommand(const std::vector<std::string>& args) {
@@ -400,9 +461,11 @@ int runAdminCommand(const std::vector<std::string>& args) {
   const char* help = command == "users"    ? kUsersHelp
                      : command == "tokens" ? kTokensHelp
                      : command == "clients" ? kClientsHelp
+                     : command == "accounts" ? kAccountsHelp
                                             : kKeysHelp;
   Parsed p = command == "users"    ? parse(args, 2, {"config", "email", "role"}, {"password-stdin"})
              : command == "tokens" ? parse(args, 2, {"config", "user", "scopes", "ttl", "name"})
+             : command == "accounts" ? parse(args, 2, {"config", "user"})
                                    : parse(args, 2, {"config"});
   if (!p.error.empty()) return usage("portcullis " + command + ": " + p.error, help);
   if (p.help) {
@@ -415,6 +478,7 @@ int runAdminCommand(const std::vector<std::string>& args) {
     if (command == "users") return usersCommand(p);
     if (command == "tokens") return tokensCommand(p);
     if (command == "clients") return clientsCommand(p);
+    if (command == "accounts") return accountsCommand(p);
     return keysCommand(p);
   });
 }

@@ -44,6 +44,7 @@ const char* kMainHelp =
     "  policy check|explain                         validate the authorization policy; explain a decision\n"
     "  audit tail [--user NAME] [--follow]          the recorded access decisions\n"
     "  connectors pins|approve NAME                 a connector's pinned tool definitions\n"
+    "  accounts list|revoke                         accounts users linked at upstreams\n"
     "  version                                      print the version\n"
     "\n"
     "Run 'portcullis <command> --help' for details.\n";

@@ -1,6 +1,7 @@
 #include "core/app/gateway.hpp"
 
 #include "core/app/access_control.hpp"
+#include "core/accounts/account_pages.hpp"
 #include "core/app/identity_assertion.hpp"
 #include "core/app/version.hpp"
 #include "core/audit/audit_log.hpp"
@@ -88,6 +89,18 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
   dispatcher_->setAccessControl(access_.get(), audit_.get());
   plugins_ = std::make_unique<plugin_host::PluginHost>(config_.pluginDirs, feed_.get(), database_.get());
   plugins_->setAuditSink(audit_.get());
+  if (database_) {
+    // Connectors declare their linked accounts while they load.
+    std::string secret;
+    try {
+      secret = oauth::loadSecretKey(config_.auth.secretKeyFile);
+    } catch (const std::exception& e) {
+      throw common::StartupError(std::string("cannot start sign-in: ") + e.what());
+    }
+    upstreamOAuth_ = std::make_unique<accounts::UpstreamOAuthClient>();
+    accountLinks_ = std::make_unique<accounts::AccountLinks>(*database_, std::move(secret), *upstreamOAuth_);
+    plugins_->setLinkedAccounts(accountLinks_.get(), [this] { return baseUrl(); });
+  }
   plugin_host::LoadedPlugins loaded = plugins_->loadAll(config_);
   providers_ = std::move(loaded.providers);
   for (const auto& provider : providers_) catalog_->addProvider(provider);
@@ -136,7 +149,9 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
   if (auth_) {
     bearerGate_ = std::make_unique<transport::BearerGate>(auth_->resourceServer(), auth_->authorizationServer(),
                                                           *publicUrl_);
-    oauthEndpoint_ = std::make_unique<transport::OAuthEndpoint>(auth_->authorizationServer(), *guards_, *publicUrl_);
+    accountPages_ = std::make_unique<accounts::AccountPages>(*accountLinks_, auth_->authorizationServer());
+    oauthEndpoint_ = std::make_unique<transport::OAuthEndpoint>(auth_->authorizationServer(), *guards_, *publicUrl_,
+                                                                accountPages_.get());
   }
   mcpEndpoint_ = std::make_unique<transport::McpEndpoint>(
       *dispatcher_, *sessions_, *hub_, *guards_,
@@ -156,6 +171,8 @@ Gateway::Gateway(config::Config config) : config_(std::move(config)) {
     router_->add("/.well-known/openid-configuration", oauthEndpoint_.get());
     router_->addPrefix("/oauth/", oauthEndpoint_.get());
     router_->add("/setup", oauthEndpoint_.get());
+    router_->add("/accounts", oauthEndpoint_.get());
+    router_->addPrefix("/accounts/", oauthEndpoint_.get());
   }
   router_->add("/healthz", healthEndpoint_.get());
   router_->add("/readyz", healthEndpoint_.get());

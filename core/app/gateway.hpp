@@ -30,6 +30,12 @@ namespace portcullis::audit {
 class AuditLog;
 }
 
+namespace portcullis::accounts {
+class AccountLinks;
+class AccountPages;
+class UpstreamOAuthClient;
+}
+
 namespace portcullis::oauth {
 class AuthService;
 }
@@ -91,6 +97,8 @@ class Gateway {
   std::unique_ptr<PolicyAccess> access_;
   std::unique_ptr<storage::Database> database_;  // only when sign-in is on
   std::unique_ptr<audit::AuditLog> audit_;       // only with a database and audit.enabled
+  std::unique_ptr<accounts::UpstreamOAuthClient> upstreamOAuth_;  // only with a database
+  std::unique_ptr<accounts::AccountLinks> accountLinks_;
   std::unique_ptr<plugin_host::PluginHost> plugins_;
   std::vector<std::shared_ptr<mcp::PrimitiveProvider>> providers_;
   std::unique_ptr<oauth::AuthService> auth_;
@@ -99,6 +107,7 @@ class Gateway {
   std::unique_ptr<transport::Guards> guards_;
   std::unique_ptr<transport::PublicUrl> publicUrl_;
   std::unique_ptr<transport::BearerGate> bearerGate_;
+  std::unique_ptr<accounts::AccountPages> accountPages_;
   std::unique_ptr<transport::OAuthEndpoint> oauthEndpoint_;
   std::unique_ptr<transport::McpEndpoint> mcpEndpoint_;
   std::unique_ptr<transport::LegacySseEndpoint> legacyEndpoint_;

@@ -388,13 +388,40 @@ HttpResponse AuthorizationServer::loginPage(const HttpRequest& r, BrowserSession
   view.notice = notice;
   if (auto it = session.flows.find(flowId); it != session.flows.end()) {
     std::string problem;
-    if (auto client = clients_.find(it->second.clientId, problem)) view.clientName = client->name.empty() ? client->clientId : client->name;
+    if (!it->second.returnTo.empty()) {
+      view.purpose = it->second.purpose;
+    } else if (auto client = clients_.find(it->second.clientId, problem)) {
+      view.clientName = client->name.empty() ? client->clientId : client->name;
+    }
   }
   json::ObjectPtr context = json::makeObject();
   if (!username.empty()) context->set("username", username);
   if (!error.empty()) context->set("error", error);
   view.fields = identity_.loginForm(context);
   return page(error.empty() ? 200 : 401, pages::login(view));
+}
+
+std::optional<BrowserSession> AuthorizationServer::signedInSession(const HttpRequest& r) {
+  HttpResponse ignored;
+  BrowserSession session = sessionFor(r, ignored, false);
+  if (session.id.empty() || session.userId.empty()) return std::nullopt;
+  const auto user = users_.byId(session.userId);
+  if (!user || user->disabled) return std::nullopt;
+  return session;
+}
+
+HttpResponse AuthorizationServer::signInPage(const HttpRequest& r, const std::string& returnTo,
+                                             const std::string& purpose) {
+  HttpResponse response;
+  BrowserSession session = sessionFor(r, response, true);
+  AuthorizationRequest flow;
+  flow.returnTo = returnTo;
+  flow.purpose = purpose;
+  flow.createdAt = storage::nowMillis();
+  const std::string flowId = sessions_.addFlow(session, std::move(flow));
+  HttpResponse out = loginPage(r, session, flowId, "", "", "");
+  for (auto& h : response.headers) out.headers.push_back(h);
+  return out;
 }
 
 HttpResponse AuthorizationServer::login(const HttpRequest& r) {
@@ -508,6 +535,11 @@ HttpResponse AuthorizationServer::continueFlow(const HttpRequest& r, BrowserSess
     session.userId.clear();
     sessions_.save(session);
     return loginPage(r, session, flowId, "", "", "");
+  }
+  if (!flow.returnTo.empty()) {
+    session.flows.erase(flowId);
+    sessions_.save(session);
+    return redirect(r.method == "POST" ? 303 : 302, flow.returnTo);
   }
   std::string problem;
   auto client = clients_.find(flow.clientId, problem);

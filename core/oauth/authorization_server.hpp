@@ -55,6 +55,17 @@ class AuthorizationServer {
                         const std::string& scope) const;
   std::string resourceMetadataUrl(const std::string& base) const;
 
+  // For the server's other browser pages (linked accounts): the request's
+  // browser session when it is signed in as a user who is not disabled.
+  std::optional<BrowserSession> signedInSession(const HttpRequest& r);
+  // The sign-in page; after signing in, the browser goes to `returnTo`
+  // (a path on this server). `purpose` says what signing in is for.
+  HttpResponse signInPage(const HttpRequest& r, const std::string& returnTo, const std::string& purpose);
+  // The form's CSRF token belongs to the session, and the browser, if it
+  // says, posted from this server.
+  bool csrfValid(const HttpRequest& r, const BrowserSession& session, const Pairs& form) const;
+  UserDirectory& users() { return users_; }
+
   // A one-time token for /setup, when there is no user yet.
   std::string createSetupToken(std::chrono::milliseconds ttl);
 
@@ -93,7 +104,6 @@ class AuthorizationServer {
   json::ObjectPtr issueTokens(const HttpRequest& r, const Grant& grant, bool refresh, bool recordUse = true);
   BrowserSession sessionFor(const HttpRequest& r, HttpResponse& response, bool create);
   void setSessionCookie(const HttpRequest& r, HttpResponse& response, const BrowserSession& session) const;
-  bool csrfValid(const HttpRequest& r, const BrowserSession& session, const Pairs& form) const;
 
   ClientRegistry& clients_;
   GrantStore& grants_;

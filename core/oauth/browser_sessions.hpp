@@ -26,6 +26,10 @@ struct AuthorizationRequest {
   bool forceConsent = false;
   bool noPrompt = false;  // prompt=none: answer at once, never show a page
   int64_t createdAt = 0;
+  // A sign-in for another page of this server (linked accounts), not for a
+  // client: after sign-in the browser goes to this path.
+  std::string returnTo;
+  std::string purpose;
 };
 
 struct BrowserSession {

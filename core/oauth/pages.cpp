@@ -59,6 +59,8 @@ std::string login(const LoginView& view) {
   std::string body = "<h1>Sign in</h1>\n";
   if (!view.clientName.empty()) {
     body += "<p><strong>" + escape(view.clientName) + "</strong> wants to use this server on your behalf.</p>\n";
+  } else if (!view.purpose.empty()) {
+    body += "<p>" + escape(view.purpose) + "</p>\n";
   }
   if (!view.error.empty()) body += "<p class=\"error\" role=\"alert\">" + escape(view.error) + "</p>\n";
   if (!view.notice.empty()) body += "<p class=\"notice\" role=\"status\">" + escape(view.notice) + "</p>\n";
@@ -93,6 +95,39 @@ std::string consent(const ConsentView& view) {
           "</label>\n<div class=\"row\"><button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>"
           "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button></div>\n</form>";
   return layout("Allow access", body);
+}
+
+std::string accounts(const AccountsView& view) {
+  std::string body = "<h1>Linked accounts</h1>\n<p>Signed in as <strong>" + escape(view.username) +
+                     "</strong>. Tools of these services act as you there once you link your account.</p>\n";
+  if (!view.notice.empty()) body += "<p class=\"notice\" role=\"status\">" + escape(view.notice) + "</p>\n";
+  if (view.accounts.empty()) body += "<p>No connector of this server uses linked accounts.</p>\n";
+  for (const auto& a : view.accounts) {
+    body += "<div class=\"scope\"><strong>" + escape(a.title) + "</strong> <small>(<code>" + escape(a.name) +
+            "</code>)</small><br>";
+    if (a.linked) {
+      body += "<small>Linked since " + escape(a.linkedSince) + "</small>\n<form method=\"post\" action=\"/accounts/unlink\">\n" +
+              hidden("csrf", view.csrf) + hidden("account", a.name) +
+              "<button type=\"submit\" name=\"decision\" value=\"unlink\" class=\"secondary\">Unlink</button>\n</form>";
+    } else {
+      body += "<small>Not linked</small>\n<form method=\"get\" action=\"/accounts/link/" + escape(a.name) +
+              "\">\n<button type=\"submit\">Link</button>\n</form>";
+    }
+    body += "</div>\n";
+  }
+  return layout("Linked accounts", body);
+}
+
+std::string linkAccount(const AccountView& account, const std::string& username, const std::string& csrf) {
+  std::string body = "<h1>Link your " + escape(account.title) + " account</h1>\n";
+  body += "<p>Signed in as <strong>" + escape(username) + "</strong>. You will sign in at " + escape(account.title) +
+          " and allow Portcullis to act as you there. Its tools then use your own account; you can unlink it at any "
+          "time on <a href=\"/accounts\">Linked accounts</a>.</p>\n";
+  if (account.linked) body += "<p class=\"notice\">Already linked: linking again replaces the stored tokens.</p>\n";
+  body += "<form method=\"post\" action=\"/accounts/link/" + escape(account.name) + "\">\n" + hidden("csrf", csrf) +
+          "<div class=\"row\"><button type=\"submit\" name=\"decision\" value=\"link\">Continue to " +
+          escape(account.title) + "</button></div>\n</form>";
+  return layout("Link an account", body);
 }
 
 std::string message(const std::string& title, const std::string& text) {

@@ -11,6 +11,7 @@ std::string escape(const std::string& text);
 
 struct LoginView {
   std::string clientName;
+  std::string purpose;  // instead of a client: what signing in is for
   std::string flowId;
   std::string csrf;
   std::string fields;  // from the identity provider
@@ -48,6 +49,25 @@ struct SetupView {
   std::string email;
 };
 std::string setup(const SetupView& view);
+
+// Linked accounts (/accounts): the user's links, each with a button to
+// link or unlink.
+struct AccountView {
+  std::string name;
+  std::string title;
+  bool linked = false;
+  std::string linkedSince;  // a UTC date, when linked
+};
+struct AccountsView {
+  std::string username;
+  std::string csrf;
+  std::string notice;
+  std::vector<AccountView> accounts;
+};
+std::string accounts(const AccountsView& view);
+// Before the browser goes to the upstream: what is about to happen, and a
+// POST to start.
+std::string linkAccount(const AccountView& account, const std::string& username, const std::string& csrf);
 
 // The page a sign-in link opens: redeeming it takes a POST.
 std::string linkConfirm(const std::string& flowId, const std::string& token, const std::string& csrf);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <set>
 
+#include "core/accounts/account_links.hpp"
 #include "core/common/json.hpp"
 #include "core/common/log.hpp"
 #include "core/jsonrpc/message.hpp"
@@ -222,6 +223,30 @@ void callReleaseStream(pc_call* call) {
   }
 }
 
+int32_t hostDeclareAccount(void* opaque, pc_string accountJson, pc_buffer* error) {
+  std::string reason;
+  int32_t status = PC_ERROR;
+  try {
+    status = self(opaque)->declareAccount(text(accountJson), reason);
+  } catch (const std::exception& e) {
+    reason = e.what();
+  }
+  if (status != PC_OK && error != nullptr && error->append != nullptr) error->append(error->opaque, reason.data(), reason.size());
+  return status;
+}
+
+int32_t callAccountToken(void* opaque, pc_call* call, int32_t refresh, pc_buffer* out) {
+  std::string body;
+  int32_t status = PC_ERROR;
+  try {
+    status = self(opaque)->accountToken(call != nullptr ? call->context : nullptr, refresh != 0, body);
+  } catch (const std::exception& e) {
+    body = e.what();
+  }
+  if (out != nullptr && out->append != nullptr) out->append(out->opaque, body.data(), body.size());
+  return status;
+}
+
 int32_t hostRecordEvent(void* opaque, pc_string eventJson) {
   try {
     return self(opaque)->recordEvent(text(eventJson)) ? PC_OK : PC_ERROR;
@@ -254,10 +279,12 @@ HostedPlugin::HostedPlugin(std::string name, std::shared_ptr<const void> keepAli
   host_.store_delete = &storeDelete;
   host_.call_identity_assertion = &callIdentityAssertion;
   host_.record_event = &hostRecordEvent;
+  host_.declare_account = &hostDeclareAccount;
+  host_.call_account_token = &callAccountToken;
 }
 
 bool HostedPlugin::recordEvent(std::string_view eventJson) {
-  if (audit_ == nullptr) return false;
+  if (services_.audit == nullptr) return false;
   json::ObjectPtr event;
   try {
     event = json::asObject(json::parse(std::string(eventJson)));
@@ -281,8 +308,100 @@ bool HostedPlugin::recordEvent(std::string_view eventJson) {
   r.decision = *name;
   r.rule = json::getString(event, "detail").value_or("");
   r.outcome = json::getString(event, "outcome").value_or("");
-  audit_->record(std::move(r));
+  services_.audit->record(std::move(r));
   return true;
+}
+
+int32_t HostedPlugin::declareAccount(std::string_view accountJson, std::string& error) {
+  if (services_.accounts == nullptr) {
+    error = "linked accounts need sign-in (auth.enabled) and a database";
+    return PC_ERROR;
+  }
+  json::ObjectPtr spec;
+  try {
+    spec = json::asObject(json::parse(std::string(accountJson)));
+  } catch (const std::exception&) {
+  }
+  if (!spec) {
+    error = "the account is not a JSON object";
+    return PC_ERROR;
+  }
+  accounts::AccountDefinition definition;
+  definition.name = name_;
+  auto& p = definition.provider;
+  const std::pair<const char*, std::string*> fields[] = {
+      {"title", &definition.title},
+      {"resource", &p.resource},
+      {"issuer", &p.issuer},
+      {"authorization_endpoint", &p.authorizationEndpoint},
+      {"token_endpoint", &p.tokenEndpoint},
+      {"revocation_endpoint", &p.revocationEndpoint},
+      {"client_id", &p.clientId},
+      {"client_secret", &p.clientSecret}};
+  for (const auto& [field, target] : fields) {
+    if (!spec->has(field)) continue;
+    const auto value = json::getString(spec, field);
+    if (!value) {
+      error = std::string(field) + " must be a string";
+      return PC_ERROR;
+    }
+    *target = *value;
+  }
+  if (spec->has("scopes")) {
+    const auto scopes = json::getArray(spec, "scopes");
+    if (!scopes) {
+      error = "scopes must be an array of strings";
+      return PC_ERROR;
+    }
+    for (size_t i = 0; i < scopes->size(); ++i) {
+      if (!scopes->get(i).isString()) {
+        error = "scopes must be an array of strings";
+        return PC_ERROR;
+      }
+      p.scopes.push_back(scopes->getElement<std::string>(i));
+    }
+  }
+  try {
+    services_.accounts->declare(std::move(definition));
+  } catch (const std::exception& e) {
+    error = e.what();
+    return PC_ERROR;
+  }
+  return PC_OK;
+}
+
+int32_t HostedPlugin::accountToken(const mcp::CallContext* call, bool refresh, std::string& out) {
+  if (services_.accounts == nullptr) {
+    out = "linked accounts need sign-in";
+    return PC_ERROR;
+  }
+  accounts::AccessToken token;
+  if (call == nullptr) {
+    token = services_.accounts->anyToken(name_, refresh);
+  } else {
+    const mcp::Principal& caller = call->principal();
+    // A user signed in (through any client or an API token); a client acting
+    // for itself has no account to link.
+    if (!caller.authenticated || caller.username.empty()) {
+      out = "only a signed-in user has linked accounts";
+      return PC_ERROR;
+    }
+    token = services_.accounts->token(caller.subject, name_, refresh);
+  }
+  switch (token.status) {
+    case accounts::AccessToken::Status::kOk:
+      out = token.value;
+      return PC_OK;
+    case accounts::AccessToken::Status::kNotLinked:
+      // A path alone without a caller: the connector may ask while the
+      // server is still starting, before its address is known.
+      out = (call != nullptr && services_.baseUrl ? services_.baseUrl() : std::string()) + "/accounts/link/" + name_;
+      return PC_LINK_REQUIRED;
+    case accounts::AccessToken::Status::kUnavailable:
+      break;
+  }
+  out = token.error;
+  return PC_ERROR;
 }
 
 void HostedPlugin::log(int32_t level, std::string_view message) const {

@@ -4,6 +4,7 @@
 // server's database, and the services bound to one call. The adapters of
 // each plugin kind derive from it.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,7 +19,19 @@ struct pc_call {
   portcullis::mcp::CallContext* context;
 };
 
+namespace portcullis::accounts {
+class AccountLinks;
+}
+
 namespace portcullis::plugin_host {
+
+// What the host lends plugins beyond their own instance. Null members make
+// the services that need them fail.
+struct HostServices {
+  mcp::AuditSink* audit = nullptr;        // record_event
+  accounts::AccountLinks* accounts = nullptr;  // declare_account, call_account_token
+  std::function<std::string()> baseUrl;   // where this server is reached, for link pages
+};
 
 class HostedPlugin {
  public:
@@ -37,11 +50,14 @@ class HostedPlugin {
   virtual void listChanged(uint32_t lists) {}
   virtual void resourceUpdated(const std::string& uri) {}
   storage::PluginStore* store() { return store_.get(); }
-  // Where record_event writes; null (the default) makes it fail. Set before
-  // the instance is created.
-  void setAuditSink(mcp::AuditSink* audit) { audit_ = audit; }
+  // Set before the instance is created.
+  void setServices(HostServices services) { services_ = std::move(services); }
   // record_event: false when there is no audit log or the event is malformed.
   bool recordEvent(std::string_view eventJson);
+  // declare_account and call_account_token (PC_* status; `out` as the ABI says).
+  int32_t declareAccount(std::string_view accountJson, std::string& error);
+  // call null: a request no caller makes (see pc_host.call_account_token).
+  int32_t accountToken(const mcp::CallContext* call, bool refresh, std::string& out);
 
  protected:
   // Runs the plugin's create; false with `reason` set when it refuses.
@@ -56,7 +72,7 @@ class HostedPlugin {
   void* instance_ = nullptr;
   std::string name_;
   std::unique_ptr<storage::PluginStore> store_;
-  mcp::AuditSink* audit_ = nullptr;
+  HostServices services_;
   pc_host host_{};
 };
 

@@ -247,7 +247,7 @@ void PluginHost::load(const config::PluginDecl& decl, const config::Config& conf
     into.identities.push_back(std::move(identity));
   } else {
     auto provider = PrimitivesAdapter::create(decl.name, library, library->descriptor(), configJson, changes_,
-                                              std::move(store), reason, audit_);
+                                              std::move(store), reason, services_);
     if (!provider) throw common::ConfigError("", {{decl.path, 0, where(decl) + ": failed to start: " + reason}});
     into.providers.push_back(std::move(provider));
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/common/error.hpp"
+#include "core/plugin_host/hosted_plugin.hpp"
 #include "core/config/config.hpp"
 #include "core/mcp/access.hpp"
 #include "core/mcp/provider.hpp"
@@ -47,7 +48,13 @@ class PluginHost {
   // backs the plugins' key-value stores; may be null.
   PluginHost(std::vector<std::string> searchDirs, mcp::ChangeSink* changes, storage::Database* database = nullptr);
   // Where plugins' record_event goes; set before loading. Null: nowhere.
-  void setAuditSink(mcp::AuditSink* audit) { audit_ = audit; }
+  void setAuditSink(mcp::AuditSink* audit) { services_.audit = audit; }
+  // Where plugins' linked accounts are kept, and the URL the server is
+  // reached at (for link pages); set before loading. Null: no linking.
+  void setLinkedAccounts(accounts::AccountLinks* accounts, std::function<std::string()> baseUrl) {
+    services_.accounts = accounts;
+    services_.baseUrl = std::move(baseUrl);
+  }
   ~PluginHost();
 
   // Loads and creates every declared plugin, in order. Throws
@@ -76,7 +83,7 @@ class PluginHost {
   std::vector<std::string> searchDirs_;
   mcp::ChangeSink* changes_;
   storage::Database* database_;
-  mcp::AuditSink* audit_ = nullptr;
+  HostServices services_;
 };
 
 }  // namespace portcullis::plugin_host

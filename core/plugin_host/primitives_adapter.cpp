@@ -23,10 +23,10 @@ std::shared_ptr<PrimitivesAdapter> PrimitivesAdapter::create(const std::string& 
                                                              const pc_plugin* descriptor,
                                                              const std::string& configJson, mcp::ChangeSink* changes,
                                                              std::unique_ptr<storage::PluginStore> store,
-                                                             std::string& reason, mcp::AuditSink* audit) {
+                                                             std::string& reason, const HostServices& services) {
   std::shared_ptr<PrimitivesAdapter> adapter(
       new PrimitivesAdapter(name, std::move(keepAlive), descriptor, changes, std::move(store)));
-  adapter->setAuditSink(audit);
+  adapter->setServices(services);
   if (!adapter->createInstance(configJson, reason)) return nullptr;
   return adapter;
 }

@@ -17,7 +17,7 @@ class PrimitivesAdapter : public mcp::PrimitiveProvider, public HostedPlugin {
                                                    const pc_plugin* descriptor, const std::string& configJson,
                                                    mcp::ChangeSink* changes,
                                                    std::unique_ptr<storage::PluginStore> store, std::string& reason,
-                                                   mcp::AuditSink* audit = nullptr);
+                                                   const HostServices& services = {});
 
   const std::string& name() const override { return pluginName(); }
   mcp::json::ArrayPtr list(mcp::ListKind kind) override;

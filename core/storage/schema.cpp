@@ -134,6 +134,42 @@ const std::vector<Migration>& migrations() {
            "DROP INDEX audit_events_username_at",
            "CREATE INDEX audit_events_username_id ON audit_events (username, id)",
        }},
+      {4,
+       "linked accounts",
+       {
+           // Tokens and secrets are sealed, bound to their row's keys.
+           R"(CREATE TABLE account_links (
+                user_id TEXT NOT NULL,
+                account TEXT NOT NULL,
+                access_token TEXT NOT NULL,
+                refresh_token TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (user_id, account)))",
+           // Clients registered at upstreams (RFC 7591), one per account,
+           // authorization server and redirect URI.
+           R"(CREATE TABLE account_clients (
+                account TEXT NOT NULL,
+                issuer TEXT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                client_secret TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (account, issuer, redirect_uri)))",
+           // A flow in progress, bound to the user who started it and to
+           // their browser (the hash of a cookie set when it started).
+           R"(CREATE TABLE account_link_states (
+                state_hash TEXT PRIMARY KEY,
+                browser_hash TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                account TEXT NOT NULL,
+                verifier TEXT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                expires_at BIGINT NOT NULL))",
+       }},
   };
   return kMigrations;
 }

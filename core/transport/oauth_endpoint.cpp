@@ -62,7 +62,9 @@ void OAuthEndpoint::handle(Exchange& exchange) {
   request.secure = publicUrl_.secureFor(exchange);
   request.clientAddress = publicUrl_.clientAddressFor(exchange);
 
-  std::optional<oauth::HttpResponse> response = server_.handle(request);
+  std::optional<oauth::HttpResponse> response =
+      accounts_ != nullptr && accounts::AccountPages::owns(request.path) ? accounts_->handle(request)
+                                                                         : server_.handle(request);
   if (!response) response = oauth::oauthError(404, "invalid_request", "no such endpoint");
   if (cors) {
     bool present = false;

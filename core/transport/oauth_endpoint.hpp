@@ -6,6 +6,7 @@
 // browser-based clients call from another origin (those take no cookies,
 // so any origin may read them; the HTML pages get no CORS at all).
 
+#include "core/accounts/account_pages.hpp"
 #include "core/oauth/authorization_server.hpp"
 #include "core/transport/guards.hpp"
 #include "core/transport/http_server.hpp"
@@ -15,8 +16,10 @@ namespace portcullis::transport {
 
 class OAuthEndpoint : public Handler {
  public:
-  OAuthEndpoint(oauth::AuthorizationServer& server, const Guards& guards, const PublicUrl& publicUrl)
-      : server_(server), guards_(guards), publicUrl_(publicUrl) {}
+  // accounts: the linked-account pages under /accounts; may be null.
+  OAuthEndpoint(oauth::AuthorizationServer& server, const Guards& guards, const PublicUrl& publicUrl,
+                accounts::AccountPages* accounts = nullptr)
+      : server_(server), guards_(guards), publicUrl_(publicUrl), accounts_(accounts) {}
 
   void handle(Exchange& exchange) override;
 
@@ -27,6 +30,7 @@ class OAuthEndpoint : public Handler {
   oauth::AuthorizationServer& server_;
   const Guards& guards_;
   const PublicUrl& publicUrl_;
+  accounts::AccountPages* accounts_;
 };
 
 }  // namespace portcullis::transport

@@ -75,7 +75,7 @@ describe('portcullis version', SUITE_BOUND, () => {
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 3, r.stdout);
     assert.match(lines[0], /^portcullis \d+\.\d+\.\d+\S*$/);
-    assert.equal(lines[1], 'plugin ABI 1.2');
+    assert.equal(lines[1], 'plugin ABI 1.3');
     assert.equal(lines[2], 'protocols 2026-07-28 2025-11-25 2025-06-18 2025-03-26 2024-11-05');
   });
 
@@ -524,7 +524,7 @@ describe('portcullis serve', SUITE_BOUND, () => {
 });
 
 describe('portcullis plugins list', SUITE_BOUND, () => {
-  test('lists demo and conformance with ABI 1.2 and state ok', async () => {
+  test('lists demo and conformance with ABI 1.3 and state ok', async () => {
     const r = await runCli(['plugins', 'list', '--config', 'config/examples/open.yaml']);
     assert.equal(r.code, 0, r.stderr);
     const [header, ...rows] = r.stdout.trimEnd().split('\n');
@@ -540,7 +540,7 @@ describe('portcullis plugins list', SUITE_BOUND, () => {
       assert.equal(health, '-', 'primitives plugins report no health');
       assert.equal(kind, 'primitives');
       assert.ok(path.isAbsolute(library) && library.endsWith(`${name}.so`), `resolved library path for ${name}: ${library}`);
-      assert.equal(abi, '1.2');
+      assert.equal(abi, '1.3');
       assert.equal(state, 'ok');
     }
   });

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "credentials.hpp"
+
 namespace portcullis::mcp_upstream {
 
 struct ClientCredentialsSettings {
@@ -39,16 +41,16 @@ IssuedToken parseTokenResponse(int status, const std::string& body);
 // application/x-www-form-urlencoded value encoding (RFC 6749 appendix B).
 std::string formEncode(const std::string& value);
 
-class ClientCredentials {
+class ClientCredentials : public ConnectorCredentials {
  public:
   ClientCredentials(ClientCredentialsSettings settings, std::chrono::milliseconds connectTimeout,
                     std::chrono::milliseconds requestTimeout);
 
   // "Bearer <token>", fetching a new token when none is held or the one held
   // expires within a minute. Throws UpstreamError when the endpoint refuses.
-  std::string authorization();
+  std::string authorization() override;
   // The upstream answered 401: the next call fetches a new token.
-  void forget();
+  void forget() override;
 
  private:
   IssuedToken fetch() const;

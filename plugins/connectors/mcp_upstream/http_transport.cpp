@@ -501,6 +501,7 @@ void StreamableHttpTransport::post(const Json& message, const Headers& extra, bo
 void StreamableHttpTransport::begin(Outgoing& out, const Headers& extra,
                                     HttpEndpoint::Lease session) {
   out.session = std::move(session);
+  out.callerAuthorization = extra.count("Authorization") > 0;
   const std::string body = out.message.dump(-1, ' ', false, Json::error_handler_t::replace);
   HTTPRequest request(HTTPRequest::HTTP_POST, endpoint_.target(endpoint_.uri()),
                       HTTPRequest::HTTP_1_1);
@@ -543,6 +544,7 @@ void StreamableHttpTransport::receive(Outgoing& out) {
     throw UpstreamError("the upstream answered HTTP " + std::to_string(status) +
                         " (redirects are not followed)");
   }
+  if (status == 401 && out.callerAuthorization) throw CallerRefused();
   if (status == 401 && endpoint_.refused()) {
     throw UpstreamError("the upstream refused the connector's access token (HTTP 401); the next request "
                         "gets a new one");

@@ -207,6 +207,7 @@ class StreamableHttpTransport : public Transport {
     bool handshake;
     Route route;
     bool stateless = false;
+    bool callerAuthorization = false;  // the request carries the caller's Authorization
     std::string sessionId;
     HttpEndpoint::Lease session;
     Poco::Net::HTTPResponse response;

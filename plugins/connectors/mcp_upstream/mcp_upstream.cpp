@@ -3,6 +3,7 @@
 
 #include <portcullis/sdk.hpp>
 
+#include "linked_account.hpp"
 #include "settings.hpp"
 #include "upstream.hpp"
 
@@ -16,7 +17,7 @@ namespace {
 class McpUpstream : public PrimitiveProvider {
  public:
   McpUpstream(const Json& config, Host host)
-      : PrimitiveProvider(host), upstream_(connectorName(config), parseSettings(config), host) {
+      : PrimitiveProvider(host), upstream_(connectorName(config), settingsWithHost(config, host), host) {
     upstream_.start();
   }
 
@@ -29,6 +30,12 @@ class McpUpstream : public PrimitiveProvider {
   }
 
  private:
+  static Settings settingsWithHost(const Json& config, const Host& host) {
+    Settings settings = parseSettings(config);
+    linkAccounts(settings, host);
+    return settings;
+  }
+
   // The plugin does not learn its instance name, so messages to clients use
   // `label`, else what the upstream runs or where it lives.
   static std::string connectorName(const Json& config) {

@@ -1,5 +1,6 @@
 #include "settings.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -59,8 +60,21 @@ const char* const kConfigSchema = R"({
     "when_down": {"enum": ["error", "hide"]},
     "definition_changes": {"enum": ["audit", "hide"]},
     "auth": {
-      "type": "object", "additionalProperties": false, "required": ["client_credentials"],
+      "type": "object", "additionalProperties": false, "minProperties": 1, "maxProperties": 1,
       "properties": {
+        "user_oauth": {
+          "type": "object", "additionalProperties": false,
+          "properties": {
+            "title": {"type": "string", "minLength": 1},
+            "issuer": {"type": "string", "minLength": 1},
+            "authorization_endpoint": {"type": "string", "minLength": 1},
+            "token_endpoint": {"type": "string", "minLength": 1},
+            "revocation_endpoint": {"type": "string", "minLength": 1},
+            "client_id": {"type": "string", "minLength": 1},
+            "client_secret": {"$ref": "#/$defs/headerValue"},
+            "scopes": {"type": "array", "items": {"type": "string", "minLength": 1}}
+          }
+        },
         "client_credentials": {
           "type": "object", "additionalProperties": false,
           "required": ["token_url", "client_id", "client_secret"],
@@ -93,6 +107,15 @@ const char* const kConfigSchema = R"({
 })";
 
 namespace {
+
+bool equalsIgnoringCase(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
 
 std::string readSecretFile(const std::string& name, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -230,7 +253,35 @@ Settings parseSettings(const Json& config) {
       id.ttl = durationAt(a, "ttl", id.ttl);
       s.identity = id;
     }
-    if (config.contains("auth")) {
+    if (config.contains("auth") && config["auth"].contains("user_oauth")) {
+      const Json& u = config["auth"]["user_oauth"];
+      Json account = Json::object();
+      account["resource"] = s.url;
+      for (const char* key : {"title", "issuer", "authorization_endpoint", "token_endpoint", "revocation_endpoint",
+                              "client_id"}) {
+        if (u.contains(key)) account[key] = u[key];
+      }
+      for (const char* key : {"authorization_endpoint", "token_endpoint", "revocation_endpoint", "issuer"}) {
+        const std::string value = account.value(key, std::string("https://"));
+        if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0)
+          throw std::invalid_argument(std::string("auth.user_oauth.") + key + ": must start with http:// or https://");
+      }
+      if (u.contains("authorization_endpoint") != u.contains("token_endpoint"))
+        throw std::invalid_argument("auth.user_oauth: give both authorization_endpoint and token_endpoint, or neither");
+      if (u.contains("client_secret")) {
+        if (!u.contains("client_id")) throw std::invalid_argument("auth.user_oauth.client_secret: needs client_id");
+        account["client_secret"] = headerValue("auth.user_oauth.client_secret", u["client_secret"]);
+      }
+      if (u.contains("scopes")) account["scopes"] = u["scopes"];
+      for (const auto& [header, value] : s.headers) {
+        if (equalsIgnoringCase(header, "Authorization"))
+          throw std::invalid_argument("auth.user_oauth and headers both set Authorization; remove one");
+      }
+      if (s.identity && equalsIgnoringCase(s.identity->header, "Authorization"))
+        throw std::invalid_argument("auth and identity.assertion both want the Authorization header; "
+                                    "give the assertion another header");
+      s.userOAuth = account;
+    } else if (config.contains("auth")) {
       const Json& c = config["auth"]["client_credentials"];
       ClientCredentialsSettings cc;
       cc.tokenUrl = c["token_url"].get<std::string>();

@@ -47,9 +47,13 @@ struct Settings {
   std::optional<IdentitySettings> identity;
   // The connector's own OAuth client at the upstream's authorization server.
   std::optional<ClientCredentialsSettings> clientCredentials;
-  // Its token cache, shared by every copy of the settings and every
-  // connection; set when clientCredentials is.
-  std::shared_ptr<ClientCredentials> credentials;
+  // Users' own accounts at the upstream (linked through the gateway): the
+  // account as declared to the host (pc_host.declare_account).
+  std::optional<Json> userOAuth;
+  // The Authorization of the connector's own requests, shared by every copy
+  // of the settings and every connection: set when clientCredentials is
+  // (here) or userOAuth is (by the connector, which has the host).
+  std::shared_ptr<ConnectorCredentials> credentials;
 
   std::string protocol = "auto";
   std::string prefix;

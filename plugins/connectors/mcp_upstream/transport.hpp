@@ -22,6 +22,17 @@ class UpstreamError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The upstream answered 401 to a request carrying the caller's own
+// credentials (a linked account's token): about that caller, not the
+// upstream's health.
+class CallerRefused : public UpstreamError {
+ public:
+  CallerRefused() : UpstreamError(kReason) {}
+  // Also the failure reason of a request whose reply is read on another
+  // thread: exchange() turns exactly this text back into CallerRefused.
+  static constexpr const char* kReason = "the upstream refused the caller's credentials (HTTP 401)";
+};
+
 // Longest JSON-RPC message (a stdio line, an HTTP body, an SSE event).
 inline constexpr size_t kMaxMessageBytes = 16 * 1024 * 1024;
 

@@ -548,7 +548,7 @@ void Upstream::onInbound(const Json& message, const std::optional<Json>& related
   }
 }
 
-Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call) {
+Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call, bool refreshAccount) {
   std::shared_ptr<Transport> transport;
   bool modern;
   Json inputSchema;
@@ -565,7 +565,7 @@ Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call)
       call->params()["_meta"].contains("progressToken")) {
     params["_meta"]["progressToken"] = Correlator::progressTokenFor(id);
   }
-  Headers headers = call != nullptr ? callHeaders(*call) : Headers{};
+  Headers headers = call != nullptr ? callHeaders(*call, refreshAccount) : Headers{};
   if (modern) {
     const Json meta = modernMeta(call);
     for (const auto& [k, v] : meta.items()) params["_meta"][k] = v;
@@ -610,6 +610,7 @@ Json Upstream::exchange(const std::string& method, Json params, sdk::Call* call)
       }
       case Pending::Next::Kind::Failed:
         guard.finished();
+        if (next.reason == CallerRefused::kReason) throw CallerRefused();
         throw UpstreamError(next.reason);
       case Pending::Next::Kind::Timeout:
         break;
@@ -676,11 +677,32 @@ void Upstream::handleCallMessage(const Json& message, sdk::Call* call) {
   sendQuietly(reply);
 }
 
-Headers Upstream::callHeaders(sdk::Call& call) const {
-  if (!settings_.identity) return {};
-  const auto& id = *settings_.identity;
-  const std::string jwt = call.identityAssertion(id.audience, id.ttl.count());
-  return {{id.header, id.scheme.empty() ? jwt : id.scheme + " " + jwt}};
+std::string Upstream::accountTitle() const {
+  return settings_.userOAuth ? settings_.userOAuth->value("title", name_) : name_;
+}
+
+std::string Upstream::linkMessage(const LinkRequired& link) const {
+  return "Link your " + accountTitle() + " account first: open " + link.url + " in a browser, then try again.";
+}
+
+std::string Upstream::refusedMessage() const {
+  return "The upstream refused your linked " + accountTitle() +
+         " account even with a fresh token. Unlink it and link it again on this server's /accounts page.";
+}
+
+Headers Upstream::callHeaders(sdk::Call& call, bool refreshAccount) const {
+  Headers headers;
+  if (settings_.userOAuth) {
+    const sdk::AccountToken token = call.accountToken(refreshAccount);
+    if (token.status == sdk::AccountToken::Status::LinkRequired) throw LinkRequired{token.linkUrl};
+    headers["Authorization"] = "Bearer " + token.token;
+  }
+  if (settings_.identity) {
+    const auto& id = *settings_.identity;
+    const std::string jwt = call.identityAssertion(id.audience, id.ttl.count());
+    headers[id.header] = id.scheme.empty() ? jwt : id.scheme + " " + jwt;
+  }
+  return headers;
 }
 
 Json Upstream::schemaOf(const std::string& upstreamTool) const {
@@ -810,11 +832,24 @@ Json Upstream::list(uint32_t which) {
 }
 
 Json Upstream::forward(const std::string& method, Json params, sdk::Call& call) {
+  if (!settings_.userOAuth) return forwardOnce(method, params, call, false);
   try {
-    Json result = exchange(method, std::move(params), &call);
+    return forwardOnce(method, params, call, false);
+  } catch (const CallerRefused&) {
+    // The linked account's token was refused (revoked, or expired early):
+    // once more with a fresh one.
+    return forwardOnce(method, params, call, true);
+  }
+}
+
+Json Upstream::forwardOnce(const std::string& method, const Json& params, sdk::Call& call, bool refreshAccount) {
+  try {
+    Json result = exchange(method, params, &call, refreshAccount);
     std::lock_guard lock(mutex_);
     breaker_.success();
     return result;
+  } catch (const CallerRefused&) {
+    throw;  // about this caller, not the upstream's health
   } catch (const UpstreamError& e) {
     uint64_t generation;
     bool opened;
@@ -859,6 +894,14 @@ Json Upstream::invoke(const std::string& method, const Json& params, sdk::Call& 
       Json result = forward(method, std::move(out), call);
       if (!result.is_object()) throw UpstreamError("tools/call returned no object");
       return result;
+    } catch (const LinkRequired& link) {
+      // A client that opens URLs offers the link page; to any other the
+      // model reads the link in the tool's answer.
+      const std::string message = linkMessage(link);
+      if (opensUrls(call)) throw urlElicitationRequired(link, message);
+      return sdk::errorResult(message);
+    } catch (const CallerRefused&) {
+      return sdk::errorResult(refusedMessage());
     } catch (const UpstreamError& e) {
       host_.log(LogLevel::Warning, "tools/call " + upstreamName + " failed: " + e.what());
       return sdk::errorResult("Upstream " + name_ + " is unavailable: " + e.what());
@@ -887,6 +930,10 @@ Json Upstream::invoke(const std::string& method, const Json& params, sdk::Call& 
   }
   try {
     return forward(method, std::move(out), call);
+  } catch (const LinkRequired& link) {
+    throw urlElicitationRequired(link, linkMessage(link));
+  } catch (const CallerRefused&) {
+    throw RpcError(sdk::codes::kInternalError, refusedMessage());
   } catch (const UpstreamError& e) {
     host_.log(LogLevel::Warning, method + " failed: " + e.what());
     throw RpcError(sdk::codes::kInternalError,

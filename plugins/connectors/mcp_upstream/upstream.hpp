@@ -19,6 +19,7 @@
 
 #include "backoff.hpp"
 #include "correlator.hpp"
+#include "linked_account.hpp"
 #include "name_map.hpp"
 #include "settings.hpp"
 #include "transport.hpp"
@@ -76,10 +77,16 @@ class Upstream {
 
   // Sends one request and waits for its result; `call` is the client's
   // request it serves (nullptr for the connector's own requests).
-  Json exchange(const std::string& method, Json params, sdk::Call* call);
+  // refreshAccount: the caller's linked-account token was refused; ask for a new one.
+  Json exchange(const std::string& method, Json params, sdk::Call* call, bool refreshAccount = false);
   void handleCallMessage(const Json& message, sdk::Call* call);
-  Headers callHeaders(sdk::Call& call) const;
+  std::string accountTitle() const;
+  std::string linkMessage(const LinkRequired& link) const;
+  std::string refusedMessage() const;
+  // Throws LinkRequired when the caller has not linked their account.
+  Headers callHeaders(sdk::Call& call, bool refreshAccount) const;
   Json forward(const std::string& method, Json params, sdk::Call& call);
+  Json forwardOnce(const std::string& method, const Json& params, sdk::Call& call, bool refreshAccount);
 
   const std::string name_;
   const Settings settings_;

@@ -24,7 +24,7 @@ extern "C" {
 
 #define PORTCULLIS_ABI_MAGIC 0x50435031u /* "PCP1" */
 #define PORTCULLIS_ABI_MAJOR 1u
-#define PORTCULLIS_ABI_MINOR 2u
+#define PORTCULLIS_ABI_MINOR 3u
 
 /* The one symbol every plugin library exports. */
 #define PORTCULLIS_ENTRY_SYMBOL "portcullis_plugin_entry"
@@ -50,7 +50,10 @@ typedef enum pc_status {
    * PC_INPUT_REQUIRED); the host completes the exchange and calls again. */
   PC_INPUT_REQUIRED = 2,
   /* The client cancelled the request; the host discards any output. */
-  PC_CANCELLED = 3
+  PC_CANCELLED = 3,
+  /* Since ABI 1.3, from call_account_token only: the caller has not linked
+   * the account yet. */
+  PC_LINK_REQUIRED = 4
 } pc_status;
 
 typedef enum pc_plugin_kind {
@@ -157,6 +160,29 @@ typedef struct pc_host {
    * PC_OK when it was queued; PC_ERROR when the server keeps no audit log
    * (sign-in is off or audit.enabled is false) or the event is malformed. */
   int32_t (*record_event)(void* opaque, pc_string event_json);
+
+  /* --- Since ABI 1.3 (check `size` before use) --- */
+
+  /* Declares that the instance's users link their own account at an
+   * upstream (linked accounts, see docs/connectors.md). Call from create().
+   * The account takes the instance's name. account_json is {"title"?,
+   * "resource"?, "issuer"?, "authorization_endpoint"?, "token_endpoint"?,
+   * "revocation_endpoint"?, "client_id"?, "client_secret"?, "scopes"?: [...]}
+   * with "resource" (the upstream's URL, where discovery starts) or both
+   * endpoints. PC_OK, or PC_ERROR with the reason in `error` (sign-in is
+   * off, the account is declared twice, the JSON is wrong). */
+  int32_t (*declare_account)(void* opaque, pc_string account_json, pc_buffer* error);
+  /* The caller's access token for the instance's linked account, refreshed
+   * when it is about to expire, or at once when `refresh` is non-zero (the
+   * upstream refused the last one). PC_OK: `out` holds the token.
+   * PC_LINK_REQUIRED: the caller has not linked the account (or the link
+   * was revoked); `out` holds the URL of the page where they link it.
+   * PC_ERROR: `out` holds a reason (the caller is not a signed-in user, the
+   * upstream's authorization server cannot be reached). With `call` NULL,
+   * for requests no caller makes (listing the upstream's tools): the token
+   * of the user whose link was used or refreshed last; PC_LINK_REQUIRED
+   * when nobody has linked the account yet. */
+  int32_t (*call_account_token)(void* opaque, pc_call* call, int32_t refresh, pc_buffer* out);
 } pc_host;
 
 /* Functions of a plugin that serves tools, resources, templates and prompts. */

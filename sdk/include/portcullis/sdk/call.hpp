@@ -40,6 +40,25 @@ inline void write(pc_buffer* out, std::string_view text) {
 
 }  // namespace detail
 
+// The answer of Call::accountToken and Host::catalogAccountToken.
+struct AccountToken {
+  enum class Status { Ok, LinkRequired };
+  Status status = Status::Ok;
+  std::string token;    // Ok: the caller's access token at the upstream
+  std::string linkUrl;  // LinkRequired: where the caller links the account
+};
+
+namespace detail {
+
+// What call_account_token answered, as an AccountToken or an RpcError.
+inline AccountToken accountTokenFrom(int32_t status, const std::string& text) {
+  if (status == PC_OK) return AccountToken{AccountToken::Status::Ok, text, ""};
+  if (status == PC_LINK_REQUIRED) return AccountToken{AccountToken::Status::LinkRequired, "", text};
+  throw RpcError(codes::kInternalError, "no token for the linked account: " + text);
+}
+
+}  // namespace detail
+
 class Host {
  public:
   explicit Host(const pc_host* host) : host_(host) {}
@@ -78,6 +97,26 @@ class Host {
     }
     const std::string text = event.dump(-1, ' ', false, Json::error_handler_t::replace);
     return host_->record_event(host_->opaque, detail::view(text)) == PC_OK;
+  }
+
+  // Declares that this instance's users link their own account at an
+  // upstream (see pc_host.declare_account). Call from the plugin's
+  // constructor; throws std::runtime_error with the server's reason.
+  void declareAccount(const Json& account) const {
+    if (!hasAccounts()) throw std::runtime_error("this server has no linked accounts (plugin ABI 1.3 needed)");
+    const std::string text = account.dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::string error;
+    pc_buffer out = detail::bufferFor(error);
+    if (host_->declare_account(host_->opaque, detail::view(text), &out) != PC_OK) throw std::runtime_error(error);
+  }
+  // The linked account's token for requests no caller makes (see
+  // pc_host.call_account_token with no call): the token of the user whose
+  // link was used last; LinkRequired when nobody has linked the account.
+  // Throws RpcError when the server cannot say.
+  AccountToken catalogAccountToken(bool refresh = false) const;
+  bool hasAccounts() const {
+    return host_->size >= offsetof(pc_host, call_account_token) + sizeof(host_->call_account_token) &&
+           host_->declare_account != nullptr && host_->call_account_token != nullptr;
   }
 
   const pc_host* raw() const { return host_; }
@@ -203,10 +242,30 @@ class Call {
     return text;
   }
 
+  // The caller's token for the instance's linked account (see
+  // pc_host.call_account_token); `refresh` after the upstream refused the
+  // last one. Throws RpcError when the server cannot say.
+  AccountToken accountToken(bool refresh = false) const {
+    if (host_->size < offsetof(pc_host, call_account_token) + sizeof(host_->call_account_token) ||
+        host_->call_account_token == nullptr) {
+      throw RpcError(codes::kInternalError, "this server has no linked accounts (plugin ABI 1.3 needed)");
+    }
+    std::string text;
+    pc_buffer out = detail::bufferFor(text);
+    return detail::accountTokenFrom(host_->call_account_token(host_->opaque, call_, refresh ? 1 : 0, &out), text);
+  }
+
  private:
   const pc_host* host_;
   pc_call* call_;
   const Json& params_;
 };
+
+inline AccountToken Host::catalogAccountToken(bool refresh) const {
+  if (!hasAccounts()) throw RpcError(codes::kInternalError, "this server has no linked accounts (plugin ABI 1.3 needed)");
+  std::string text;
+  pc_buffer out = detail::bufferFor(text);
+  return detail::accountTokenFrom(host_->call_account_token(host_->opaque, nullptr, refresh ? 1 : 0, &out), text);
+}
 
 }  // namespace portcullis::sdk

@@ -18,6 +18,8 @@ inline constexpr int kInvalidParams = -32602;
 inline constexpr int kInternalError = -32603;
 // The host rewrites this to the code of the client's protocol generation.
 inline constexpr int kResourceNotFound = -32002;
+// The user must open a URL first (MCP 2025-11-25 URL-mode elicitation).
+inline constexpr int kUrlElicitationRequired = -32042;
 }  // namespace codes
 
 // Becomes a JSON-RPC error response (unknown tool, bad params, ...).
