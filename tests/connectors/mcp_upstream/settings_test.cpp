@@ -116,3 +116,132 @@ TEST(Settings, SchemaIsJson) {
   EXPECT_FALSE(schema["additionalProperties"].get<bool>());
   EXPECT_TRUE(schema["properties"].contains("when_down"));
 }
+
+// --- auth.user_oauth -----------------------------------------------------------
+// What parseSettings refuses. Keys the schema (kConfigSchema) already
+// refuses, such as unknown keys, scopes that are not strings or user_oauth
+// beside client_credentials, are checked through the host, which validates
+// the schema: tests/plugin_abi/linked_accounts_test.cpp.
+
+namespace {
+
+const char* const kUpstreamUrl = "https://upstream.example/mcp";
+
+Json withUserOAuth(Json userOAuth, Json extra = Json::object()) {
+  Json config{{"url", kUpstreamUrl}, {"auth", {{"user_oauth", std::move(userOAuth)}}}};
+  config.update(extra);
+  return config;
+}
+
+// The message parseSettings refuses `config` with.
+std::string refusal(const Json& config) {
+  try {
+    parseSettings(config);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+}  // namespace
+
+TEST(UserOAuth, AnEmptyObjectStartsDiscoveryAtTheUpstreamUrl) {
+  const Settings s = parseSettings(withUserOAuth(Json::object()));
+  ASSERT_TRUE(s.userOAuth.has_value());
+  EXPECT_EQ(*s.userOAuth, (Json{{"resource", kUpstreamUrl}}));
+  EXPECT_FALSE(s.clientCredentials.has_value());
+  // The connector sets them once the host has accepted the account.
+  EXPECT_EQ(s.credentials, nullptr);
+}
+
+TEST(UserOAuth, EveryKeyIsCopiedAndTheSecretResolved) {
+  ::setenv("MCP_UPSTREAM_TEST_ACCOUNT_SECRET", "from-env-secret", 1);
+  const Settings s = parseSettings(withUserOAuth({{"title", "GitHub"},
+                                                  {"issuer", "https://github.example"},
+                                                  {"authorization_endpoint", "https://github.example/authorize"},
+                                                  {"token_endpoint", "http://127.0.0.1:9/token"},
+                                                  {"revocation_endpoint", "https://github.example/revoke"},
+                                                  {"client_id", "portcullis"},
+                                                  {"client_secret", {{"env", "MCP_UPSTREAM_TEST_ACCOUNT_SECRET"}}},
+                                                  {"scopes", {"repo", "read:user"}}}));
+  ASSERT_TRUE(s.userOAuth.has_value());
+  EXPECT_EQ(*s.userOAuth, (Json{{"resource", kUpstreamUrl},
+                                {"title", "GitHub"},
+                                {"issuer", "https://github.example"},
+                                {"authorization_endpoint", "https://github.example/authorize"},
+                                {"token_endpoint", "http://127.0.0.1:9/token"},
+                                {"revocation_endpoint", "https://github.example/revoke"},
+                                {"client_id", "portcullis"},
+                                {"client_secret", "from-env-secret"},
+                                {"scopes", {"repo", "read:user"}}}));
+
+  const std::string path = ::testing::TempDir() + "mcp_upstream_account_secret";
+  std::ofstream(path) << "from-file-secret\n";
+  const Settings fromFile =
+      parseSettings(withUserOAuth({{"client_id", "portcullis"}, {"client_secret", {{"file", path}}}}));
+  EXPECT_EQ(fromFile.userOAuth->value("client_secret", ""), "from-file-secret");
+}
+
+TEST(UserOAuth, IsOnlyForAnHttpUpstream) {
+  EXPECT_EQ(refusal(Json{{"command", "node server.js"}, {"auth", {{"user_oauth", Json::object()}}}}),
+            "auth: only for an HTTP upstream (url)");
+}
+
+TEST(UserOAuth, EndpointsComeInPairs) {
+  EXPECT_EQ(refusal(withUserOAuth({{"authorization_endpoint", "https://github.example/authorize"}})),
+            "auth.user_oauth: give both authorization_endpoint and token_endpoint, or neither");
+  EXPECT_EQ(refusal(withUserOAuth({{"token_endpoint", "https://github.example/token"}})),
+            "auth.user_oauth: give both authorization_endpoint and token_endpoint, or neither");
+}
+
+TEST(UserOAuth, EndpointsAndTheIssuerAreHttpUrls) {
+  const Json good{{"authorization_endpoint", "https://github.example/authorize"},
+                  {"token_endpoint", "https://github.example/token"},
+                  {"revocation_endpoint", "https://github.example/revoke"},
+                  {"issuer", "https://github.example"}};
+  EXPECT_EQ(refusal(withUserOAuth(good)), "(accepted)");
+  for (const char* key : {"authorization_endpoint", "token_endpoint", "revocation_endpoint", "issuer"}) {
+    for (const char* bad : {"ftp://github.example/x", "github.example/x", "javascript:alert(1)", "HTTPS//x"}) {
+      SCOPED_TRACE(std::string(key) + " = " + bad);
+      Json userOAuth = good;
+      userOAuth[key] = bad;
+      EXPECT_EQ(refusal(withUserOAuth(userOAuth)),
+                std::string("auth.user_oauth.") + key + ": must start with http:// or https://");
+    }
+  }
+}
+
+TEST(UserOAuth, AClientSecretNeedsAClientIdAndItsSource) {
+  EXPECT_EQ(refusal(withUserOAuth({{"client_secret", "s3cret"}})), "auth.user_oauth.client_secret: needs client_id");
+  EXPECT_EQ(refusal(withUserOAuth(
+                {{"client_id", "portcullis"}, {"client_secret", {{"env", "MCP_UPSTREAM_UNSET_ACCOUNT_SECRET"}}}})),
+            "auth.user_oauth.client_secret: environment variable MCP_UPSTREAM_UNSET_ACCOUNT_SECRET is not set");
+  EXPECT_EQ(refusal(withUserOAuth({{"client_id", "portcullis"}, {"client_secret", "plain"}})), "(accepted)");
+}
+
+TEST(UserOAuth, NoOtherAuthorizationHeader) {
+  for (const char* header : {"Authorization", "authorization", "AUTHORIZATION", "aUtHoRiZaTiOn"}) {
+    SCOPED_TRACE(header);
+    EXPECT_EQ(refusal(withUserOAuth(Json::object(), {{"headers", {{header, "Bearer static"}}}})),
+              "auth.user_oauth and headers both set Authorization; remove one");
+  }
+  EXPECT_EQ(refusal(withUserOAuth(Json::object(), {{"headers", {{"X-Api-Key", "k"}, {"Authorizations", "x"}}}})),
+            "(accepted)");
+}
+
+TEST(UserOAuth, AnIdentityAssertionGoesInAnotherHeader) {
+  const std::string message =
+      "auth and identity.assertion both want the Authorization header; give the assertion another header";
+  // Authorization is the assertion's default header.
+  EXPECT_EQ(refusal(withUserOAuth(Json::object(), {{"identity", {{"assertion", {{"audience", "https://b"}}}}}})),
+            message);
+  EXPECT_EQ(refusal(withUserOAuth(Json::object(), {{"identity",
+                                                    {{"assertion",
+                                                      {{"audience", "https://b"}, {"header", "authorization"}}}}}})),
+            message);
+  const Settings s = parseSettings(withUserOAuth(
+      Json::object(), {{"identity", {{"assertion", {{"audience", "https://b"}, {"header", "X-Identity"}}}}}}));
+  ASSERT_TRUE(s.identity.has_value());
+  EXPECT_EQ(s.identity->header, "X-Identity");
+  EXPECT_TRUE(s.userOAuth.has_value());
+}
