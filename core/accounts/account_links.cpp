@@ -43,13 +43,17 @@ constexpr const char* kLinkColumns =
 AccountLinks::AccountLinks(storage::Database& db, std::string secretKey, UpstreamOAuthClient& client)
     : db_(db), secretKey_(std::move(secretKey)), client_(client) {}
 
-void AccountLinks::declare(AccountDefinition definition) {
+void AccountLinks::check(AccountDefinition& definition) {
   if (definition.name.empty()) throw LinkError("a linked account needs a name");
   if (definition.provider.resource.empty() &&
       (definition.provider.authorizationEndpoint.empty() || definition.provider.tokenEndpoint.empty())) {
     throw LinkError("the linked account " + definition.name + " needs the upstream's URL or its endpoints");
   }
   if (definition.title.empty()) definition.title = definition.name;
+}
+
+void AccountLinks::declare(AccountDefinition definition) {
+  check(definition);
   std::lock_guard lock(mutex_);
   if (definitions_.count(definition.name) != 0) {
     throw LinkError("the linked account " + definition.name + " is declared twice");

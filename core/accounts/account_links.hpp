@@ -57,6 +57,9 @@ class AccountLinks {
 
   // Throws LinkError when the name is taken or the definition lacks a resource.
   void declare(AccountDefinition definition);
+  // The checks of declare() that need no server: LinkError when the
+  // definition is incomplete. Fills in the title.
+  static void check(AccountDefinition& definition);
   std::optional<AccountDefinition> definition(const std::string& account) const;
   std::vector<AccountDefinition> definitions() const;
 

@@ -206,6 +206,11 @@ void Catalog::invalidate(const PrimitiveProvider& provider, uint32_t lists) {
   stale_ = true;
 }
 
+std::shared_ptr<const CatalogView> Catalog::lastView() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
 std::shared_ptr<const CatalogView> Catalog::view() {
   std::vector<Source> sources;
   uint64_t generation = 0;

@@ -67,6 +67,9 @@ class Catalog {
 
   // The current view, rebuilt from providers whose lists changed.
   std::shared_ptr<const CatalogView> view();
+  // The view as last built, without asking any provider (null before the
+  // first view()).
+  std::shared_ptr<const CatalogView> lastView() const;
   // Marks lists (a ListKind bit mask) of one provider as changed.
   void invalidate(const PrimitiveProvider& provider, uint32_t lists);
 

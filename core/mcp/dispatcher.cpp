@@ -128,8 +128,12 @@ void Dispatcher::setAccessControl(const AccessPolicy* policy, AuditSink* audit) 
   audit_ = audit;
   if (access_->enabled()) {
     feed_.setUpdateFilter([this](const Principal& principal, const std::string& uri) { return mayRead(principal, uri); });
+    feed_.setVisibilityFilter([this](const Principal& principal, ListKind kind, const CatalogEntry& entry) {
+      return access_->decide(principal, kind, entry).access != Access::Hidden;
+    });
   } else {
     feed_.setUpdateFilter(nullptr);
+    feed_.setVisibilityFilter(nullptr);
   }
 }
 

@@ -313,7 +313,7 @@ bool HostedPlugin::recordEvent(std::string_view eventJson) {
 }
 
 int32_t HostedPlugin::declareAccount(std::string_view accountJson, std::string& error) {
-  if (services_.accounts == nullptr) {
+  if (services_.accounts == nullptr && !services_.checkAccountsOnly) {
     error = "linked accounts need sign-in (auth.enabled) and a database";
     return PC_ERROR;
   }
@@ -362,7 +362,11 @@ int32_t HostedPlugin::declareAccount(std::string_view accountJson, std::string& 
     }
   }
   try {
-    services_.accounts->declare(std::move(definition));
+    if (services_.accounts != nullptr) {
+      services_.accounts->declare(std::move(definition));
+    } else {
+      accounts::AccountLinks::check(definition);
+    }
   } catch (const std::exception& e) {
     error = e.what();
     return PC_ERROR;
@@ -372,7 +376,8 @@ int32_t HostedPlugin::declareAccount(std::string_view accountJson, std::string& 
 
 int32_t HostedPlugin::accountToken(const mcp::CallContext* call, bool refresh, std::string& out) {
   if (services_.accounts == nullptr) {
-    out = "linked accounts need sign-in";
+    out = services_.checkAccountsOnly ? "users' linked accounts are not used while the plugin is only checked"
+                                      : "linked accounts need sign-in";
     return PC_ERROR;
   }
   accounts::AccessToken token;

@@ -31,6 +31,9 @@ struct HostServices {
   mcp::AuditSink* audit = nullptr;        // record_event
   accounts::AccountLinks* accounts = nullptr;  // declare_account, call_account_token
   std::function<std::string()> baseUrl;   // where this server is reached, for link pages
+  // Without `accounts`: accept well-formed accounts without keeping them
+  // (a plugin created only to be checked, on a configuration with sign-in).
+  bool checkAccountsOnly = false;
 };
 
 class HostedPlugin {

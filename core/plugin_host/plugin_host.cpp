@@ -211,8 +211,10 @@ PluginReport PluginHost::inspect(const config::PluginDecl& decl, const config::C
     // A connector is only as good as its upstream: start one to ask.
     if (decl.kind == "connector") {
       std::string reason;
+      HostServices checking;
+      checking.checkAccountsOnly = config.auth.enabled;
       auto provider = PrimitivesAdapter::create(decl.name, library, d, json::stringify(decl.config), nullptr,
-                                                nullptr, reason);
+                                                nullptr, reason, checking);
       if (!provider) {
         report.state = "error: failed to start: " + reason;
         return report;

@@ -116,6 +116,17 @@ bool equalsIgnoringCase(const std::string& a, const std::string& b) {
   return true;
 }
 
+// `auth` sets the Authorization header: nothing else may.
+void authorizationIsFree(const Settings& s, const std::string& key) {
+  for (const auto& [header, value] : s.headers) {
+    if (equalsIgnoringCase(header, "Authorization"))
+      throw std::invalid_argument(key + " and headers both set Authorization; remove one");
+  }
+  if (s.identity && equalsIgnoringCase(s.identity->header, "Authorization"))
+    throw std::invalid_argument("auth and identity.assertion both want the Authorization header; "
+                                "give the assertion another header");
+}
+
 
 std::string readSecretFile(const std::string& name, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -273,13 +284,7 @@ Settings parseSettings(const Json& config) {
         account["client_secret"] = headerValue("auth.user_oauth.client_secret", u["client_secret"]);
       }
       if (u.contains("scopes")) account["scopes"] = u["scopes"];
-      for (const auto& [header, value] : s.headers) {
-        if (equalsIgnoringCase(header, "Authorization"))
-          throw std::invalid_argument("auth.user_oauth and headers both set Authorization; remove one");
-      }
-      if (s.identity && equalsIgnoringCase(s.identity->header, "Authorization"))
-        throw std::invalid_argument("auth and identity.assertion both want the Authorization header; "
-                                    "give the assertion another header");
+      authorizationIsFree(s, "auth.user_oauth");
       s.userOAuth = account;
     } else if (config.contains("auth")) {
       const Json& c = config["auth"]["client_credentials"];
@@ -292,9 +297,7 @@ Settings parseSettings(const Json& config) {
       cc.scope = c.value("scope", std::string());
       cc.resource = c.value("resource", std::string());
       cc.basic = c.value("method", std::string("client_secret_basic")) == "client_secret_basic";
-      if (s.identity && s.identity->header == "Authorization")
-        throw std::invalid_argument("auth and identity.assertion both want the Authorization header; "
-                                    "give the assertion another header");
+      authorizationIsFree(s, "auth.client_credentials");
       s.clientCredentials = cc;
     }
   }

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/mcp/versions.hpp"
@@ -133,6 +134,113 @@ TEST_F(ChangeFeedTest, ListChangedFromAProviderInvalidatesTheCatalog) {
   feed.listChanged(*provider, bits(ListKind::Tools));
   EXPECT_EQ(catalog.view()->tools.size(), 2u);
   EXPECT_EQ(provider->listCalls(ListKind::Prompts), 1);
+  EXPECT_EQ(stream->withMethod("notifications/tools/list_changed").size(), 1u);
+}
+
+
+// ---- who hears a provider's change -------------------------------------------------
+
+// Sessions of two people, the visibility filter letting each see only the
+// tools named after them ("alice-*", "bob-*").
+class VisibleChangeTest : public ChangeFeedTest {
+ protected:
+  void SetUp() override {
+    provider->setList(ListKind::Tools, "[" + toolJson("alice-a") + "," + toolJson("bob-b") + "]");
+    catalog.addProvider(provider);
+    catalog.view();
+    feed.setVisibilityFilter([](const Principal& p, ListKind, const CatalogEntry& e) {
+      return e.key.rfind(p.subject + "-", 0) == 0;
+    });
+    alice = streamOf("alice");
+    bob = streamOf("bob");
+  }
+
+  std::shared_ptr<RecordingOutbound> streamOf(const std::string& subject) {
+    Principal p;
+    p.subject = subject;
+    auto session = sessions.create(p);
+    auto stream = std::make_shared<RecordingOutbound>();
+    session->setNotificationStream(stream);
+    session->markInitialized();
+    sessionOf[stream.get()] = session;
+    return stream;
+  }
+
+  size_t heard(const std::shared_ptr<RecordingOutbound>& stream) {
+    EXPECT_TRUE(feed.settle(std::chrono::seconds(30)));
+    return stream->withMethod("notifications/tools/list_changed").size();
+  }
+
+  std::shared_ptr<FakeProvider> provider = std::make_shared<FakeProvider>("p");
+  std::shared_ptr<RecordingOutbound> alice, bob;
+};
+
+TEST_F(VisibleChangeTest, AnAddedToolReachesOnlyWhoMaySeeIt) {
+  provider->setList(ListKind::Tools, "[" + toolJson("alice-a") + "," + toolJson("bob-b") + "," + toolJson("bob-c") + "]");
+  feed.listChanged(*provider, bits(ListKind::Tools));
+  EXPECT_EQ(heard(bob), 1u);
+  EXPECT_EQ(heard(alice), 0u);
+  EXPECT_EQ(catalog.view()->tools.size(), 3u);
+}
+
+TEST_F(VisibleChangeTest, ARemovedOrChangedToolReachesWhoSawIt) {
+  provider->setList(ListKind::Tools, "[" + toolJson("bob-b") + "]");
+  feed.listChanged(*provider, bits(ListKind::Tools));
+  EXPECT_EQ(heard(alice), 1u);
+  EXPECT_EQ(heard(bob), 0u);
+  provider->setList(ListKind::Tools, "[" + toolJson("bob-b", R"({"type":"object","properties":{"x":{}}})") + "]");
+  feed.listChanged(*provider, bits(ListKind::Tools));
+  EXPECT_EQ(heard(bob), 1u);
+  EXPECT_EQ(heard(alice), 1u);
+}
+
+TEST_F(VisibleChangeTest, AnAnnouncementWithoutADifferenceReachesWhoSeesTheProvider) {
+  auto carol = streamOf("carol");
+  feed.listChanged(*provider, bits(ListKind::Tools));
+  EXPECT_EQ(heard(alice), 1u);
+  EXPECT_EQ(heard(bob), 1u);
+  EXPECT_EQ(heard(carol), 0u);
+}
+
+TEST_F(VisibleChangeTest, ListenStreamsAreFilteredTheSameWay) {
+  ListenFilter filter;
+  filter.toolsListChanged = true;
+  Principal p;
+  p.subject = "alice";
+  auto stream = std::make_shared<RecordingOutbound>();
+  feed.addListener(json::Value("s1"), filter, stream, p);
+  provider->setList(ListKind::Tools, "[" + toolJson("alice-a") + "," + toolJson("bob-b") + "," + toolJson("bob-c") + "]");
+  feed.listChanged(*provider, bits(ListKind::Tools));
+  EXPECT_EQ(heard(stream), 0u);
+  provider->setList(ListKind::Tools, "[" + toolJson("alice-z") + "]");
+  feed.listChanged(*provider, bits(ListKind::Tools));
+  EXPECT_EQ(heard(stream), 1u);
+}
+
+// Its list() takes the lock it holds while it announces a change.
+class LockingProvider : public FakeProvider {
+ public:
+  using FakeProvider::FakeProvider;
+  json::ArrayPtr list(ListKind kind) override {
+    std::lock_guard hold(lock);
+    return FakeProvider::list(kind);
+  }
+  std::mutex lock;
+};
+
+TEST_F(ChangeFeedTest, AProviderAnnouncingUnderItsOwnListLockDoesNotDeadlock) {
+  auto locking = std::make_shared<LockingProvider>("locking");
+  locking->setList(ListKind::Tools, "[" + toolJson("a") + "]");
+  catalog.addProvider(locking);
+  catalog.view();
+  feed.setVisibilityFilter([](const Principal&, ListKind, const CatalogEntry&) { return true; });
+  auto stream = sessionWithStream();
+  {
+    std::lock_guard held(locking->lock);
+    locking->setList(ListKind::Tools, "[" + toolJson("a") + "," + toolJson("b") + "]");
+    feed.listChanged(*locking, bits(ListKind::Tools));  // returns without listing
+  }
+  EXPECT_TRUE(feed.settle(std::chrono::seconds(30)));
   EXPECT_EQ(stream->withMethod("notifications/tools/list_changed").size(), 1u);
 }
 
