@@ -156,6 +156,11 @@ describe('linked accounts through mcp_upstream auth.user_oauth', SUITE_BOUND, ()
       }, 'three calls of ursula in the upstream\'s audit log');
       assert.doesNotMatch(audit.stdout, /user=gina/);
 
+      // plugins list checks the connector without using anyone's link.
+      const plugins = await serverCli(gateway, ['plugins', 'list']);
+      assert.equal(plugins.code, 0, described(plugins));
+      assert.match(plugins.stdout, /^up\s+connector\s.*\bok\b/m);
+
       const listed = await serverCli(gateway, ['accounts', 'list']);
       assert.equal(listed.code, 0, described(listed));
       assert.match(listed.stdout, /^USER\s+ACCOUNT\s+SCOPE/m);

@@ -245,3 +245,20 @@ TEST(UserOAuth, AnIdentityAssertionGoesInAnotherHeader) {
   EXPECT_EQ(s.identity->header, "X-Identity");
   EXPECT_TRUE(s.userOAuth.has_value());
 }
+
+TEST(ClientCredentialsAuth, NoOtherAuthorizationInAnyLetterCase) {
+  const Json auth{{"client_credentials",
+                   {{"token_url", "https://as.example/token"}, {"client_id", "c"}, {"client_secret", "s"}}}};
+  const Json base{{"url", kUpstreamUrl}, {"auth", auth}};
+  for (const char* header : {"Authorization", "authorization"}) {
+    SCOPED_TRACE(header);
+    Json withHeader = base;
+    withHeader["headers"] = {{header, "Bearer static"}};
+    EXPECT_EQ(refusal(withHeader), "auth.client_credentials and headers both set Authorization; remove one");
+    Json withAssertion = base;
+    withAssertion["identity"] = {{"assertion", {{"audience", "https://b"}, {"header", header}}}};
+    EXPECT_EQ(refusal(withAssertion),
+              "auth and identity.assertion both want the Authorization header; give the assertion another header");
+  }
+  EXPECT_EQ(refusal(base), "(accepted)");
+}
