@@ -158,28 +158,6 @@ std::string joinIssues(const std::vector<PolicyIssue>& issues) {
 PolicyError::PolicyError(std::vector<PolicyIssue> issues)
     : std::runtime_error(joinIssues(issues)), issues_(std::move(issues)) {}
 
-bool globMatch(std::string_view pattern, std::string_view text) {
-  // Iterative matching with one backtrack point: linear in practice, never
-  // worse than pattern × text, and no recursion for hostile names.
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 void NameSet::add(const std::string& pattern) {
   patterns_.push_back(pattern);
   if (pattern == "*") {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/common/json.hpp"
+#include "portcullis/sdk/glob.hpp"
 
 namespace portcullis::policy {
 
@@ -101,7 +102,8 @@ class NameSet {
   bool any_ = false;
 };
 
-bool globMatch(std::string_view pattern, std::string_view text);
+// The same globs as connectors' include/exclude filters: one matcher for both.
+using sdk::globMatch;
 
 class Policy {
  public:
