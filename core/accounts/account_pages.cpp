@@ -30,22 +30,9 @@ std::string linkCookie(const HttpRequest& r, const std::string& value, bool clea
          (clear ? "; Max-Age=0" : "; Max-Age=600");
 }
 
-HttpResponse page(int status, const std::string& html) {
-  HttpResponse r;
-  r.status = status;
-  r.contentType = "text/html; charset=utf-8";
-  r.body = html;
-  oauth::htmlHeaders(r);
-  return r;
-}
+using oauth::page;
 
-HttpResponse seeOther(const std::string& location) {
-  HttpResponse r;
-  r.status = 303;
-  r.set("Location", location);
-  oauth::htmlHeaders(r);
-  return r;
-}
+HttpResponse seeOther(const std::string& location) { return oauth::redirect(303, location); }
 
 std::string utcDate(int64_t millis) {
   const auto seconds = static_cast<std::time_t>(millis / 1000);
@@ -101,11 +88,15 @@ std::optional<HttpResponse> AccountPages::handle(const HttpRequest& r) {
   return page(404, pages::message("Not found", "There is no such page."));
 }
 
+std::string AccountPages::usernameOf(const oauth::BrowserSession& session) {
+  const auto user = server_.users().byId(session.userId);
+  return user ? user->username : session.userId;
+}
+
 HttpResponse AccountPages::list(const HttpRequest& r, const oauth::BrowserSession& session,
                                 const std::string& notice) {
   pages::AccountsView view;
-  const auto user = server_.users().byId(session.userId);
-  view.username = user ? user->username : session.userId;
+  view.username = usernameOf(session);
   view.csrf = session.csrf;
   view.notice = notice;
   const auto linked = links_.linkedBy(session.userId);
@@ -130,8 +121,7 @@ HttpResponse AccountPages::link(const HttpRequest& r, const oauth::BrowserSessio
   for (const auto& l : links_.linkedBy(session.userId)) linked |= l.account == account;
   const pages::AccountView view{definition->name, definition->title, linked, ""};
   if (r.method == "GET") {
-    const auto user = server_.users().byId(session.userId);
-    return page(200, pages::linkAccount(view, user ? user->username : session.userId, session.csrf));
+    return page(200, pages::linkAccount(view, usernameOf(session), session.csrf));
   }
   oauth::Pairs form;
   if (!oauth::parseForm(r.body, form)) return page(400, pages::message("Bad request", "The form could not be read."));

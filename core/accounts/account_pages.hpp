@@ -24,6 +24,8 @@ class AccountPages {
   std::optional<oauth::HttpResponse> handle(const oauth::HttpRequest& request);
 
  private:
+  // For the pages: the signed-in user's name.
+  std::string usernameOf(const oauth::BrowserSession& session);
   oauth::HttpResponse list(const oauth::HttpRequest& r, const oauth::BrowserSession& session,
                            const std::string& notice);
   oauth::HttpResponse link(const oauth::HttpRequest& r, const oauth::BrowserSession& session,

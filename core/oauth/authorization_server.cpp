@@ -65,6 +65,13 @@ std::string withParams(const std::string& uri, const Pairs& params) {
   return out;
 }
 
+bool wantsJson(const HttpRequest& r) {
+  const std::string accept = r.header("Accept").value_or("");
+  return accept.find("application/json") != std::string::npos && accept.find("text/html") == std::string::npos;
+}
+
+}  // namespace
+
 HttpResponse redirect(int status, const std::string& location) {
   HttpResponse r;
   r.status = status;
@@ -82,13 +89,6 @@ HttpResponse page(int status, const std::string& html) {
   htmlHeaders(r);
   return r;
 }
-
-bool wantsJson(const HttpRequest& r) {
-  const std::string accept = r.header("Accept").value_or("");
-  return accept.find("application/json") != std::string::npos && accept.find("text/html") == std::string::npos;
-}
-
-}  // namespace
 
 void htmlHeaders(HttpResponse& response) {
   response.set("Content-Security-Policy",

@@ -119,6 +119,10 @@ class AuthorizationServer {
 
 // Security headers for every HTML page: no framing, no referrer, no caching.
 void htmlHeaders(HttpResponse& response);
+// An HTML page with those headers.
+HttpResponse page(int status, const std::string& html);
+// A redirect that is neither cached nor tells the next site where it came from.
+HttpResponse redirect(int status, const std::string& location);
 HttpResponse jsonResponse(int status, const json::ObjectPtr& body);
 HttpResponse oauthError(int status, const std::string& error, const std::string& description);
 
