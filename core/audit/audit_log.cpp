@@ -17,9 +17,9 @@ constexpr const char* kColumns =
     "id, at, subject, username, client_id, api_token_id, method, kind, name, plugin, decision, "
     "rule, outcome, "
     "latency_us";
-constexpr const char* kInsert =
-    "INSERT INTO audit_events (id, at, subject, username, client_id, api_token_id, method, kind, name, "
-    "plugin, decision, rule, outcome, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// One row of kColumns, in that order.
+const std::string kInsert = std::string("INSERT INTO audit_events (") + kColumns +
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr int64_t kSweepChunk = 1000;
 
 // Cuts `text` to kMaxFieldBytes, at a UTF-8 boundary, and says how much

@@ -2,15 +2,10 @@
 
 namespace portcullis::mcp {
 
-namespace {
-constexpr ListKind kKinds[4] = {ListKind::Tools, ListKind::Resources, ListKind::ResourceTemplates,
-                                ListKind::Prompts};
-}  // namespace
-
 PrincipalCatalog::PrincipalCatalog(std::shared_ptr<const CatalogView> view, const AccessPolicy& policy,
                                    const Principal& principal)
     : view_(std::move(view)) {
-  for (ListKind kind : kKinds) {
+  for (ListKind kind : kListKinds) {
     const auto& entries = view_->entries(kind);
     auto& decisions = decisions_[listIndex(kind)];
     auto& visible = visible_[listIndex(kind)];

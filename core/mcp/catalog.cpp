@@ -13,9 +13,6 @@ namespace {
 
 int slot(ListKind kind) { return static_cast<int>(listIndex(kind)); }
 
-constexpr ListKind kKinds[] = {ListKind::Tools, ListKind::Resources, ListKind::ResourceTemplates,
-                               ListKind::Prompts};
-
 const char* keyField(ListKind kind) {
   switch (kind) {
     case ListKind::Resources:
@@ -226,7 +223,7 @@ std::shared_ptr<const CatalogView> Catalog::view() {
   // while it lists, which only marks the catalog stale again.
   auto& log = common::logger("catalog");
   for (auto& source : sources) {
-    for (ListKind kind : kKinds) {
+    for (ListKind kind : kListKinds) {
       const int i = slot(kind);
       if ((source.stale & static_cast<uint32_t>(kind)) == 0 && source.lists[i]) continue;
       try {
@@ -258,7 +255,7 @@ std::shared_ptr<CatalogView> Catalog::build(const std::vector<Source>& sources,
   auto view = std::make_shared<CatalogView>();
   view->generation = generation;
   auto& log = common::logger("catalog");
-  for (ListKind kind : kKinds) {
+  for (ListKind kind : kListKinds) {
     std::set<std::string> seen;
     auto& target = const_cast<std::vector<CatalogEntry>&>(view->entries(kind));
     for (const auto& source : sources) {

@@ -70,7 +70,7 @@ void ChangeFeed::announce(const ProviderChange& change) {
   const auto after = catalog_.view();
   // The provider's entries that appeared, went or changed, per list.
   std::vector<std::pair<ListKind, const CatalogEntry*>> changed;
-  for (ListKind kind : {ListKind::Tools, ListKind::Resources, ListKind::ResourceTemplates, ListKind::Prompts}) {
+  for (ListKind kind : kListKinds) {
     if ((change.lists & static_cast<uint32_t>(kind)) == 0) continue;
     std::map<std::string, const CatalogEntry*> old;
     if (change.before) {
@@ -92,7 +92,7 @@ void ChangeFeed::announce(const ProviderChange& change) {
   if (changed.empty()) {
     // Announced, yet listed the same: the provider knows better (it may
     // have changed what a call does); whoever sees any of its entries hears.
-    for (ListKind kind : {ListKind::Tools, ListKind::Resources, ListKind::ResourceTemplates, ListKind::Prompts}) {
+    for (ListKind kind : kListKinds) {
       if ((change.lists & static_cast<uint32_t>(kind)) == 0) continue;
       for (const auto& e : after->entries(kind)) {
         if (e.provider.get() == change.provider) changed.emplace_back(kind, &e);

@@ -23,6 +23,9 @@ enum class ListKind : uint32_t { Tools = 1, Resources = 2, ResourceTemplates = 4
 constexpr size_t listIndex(ListKind kind) {
   return kind == ListKind::Tools ? 0 : kind == ListKind::Resources ? 1 : kind == ListKind::ResourceTemplates ? 2 : 3;
 }
+// Every list, in that order.
+inline constexpr ListKind kListKinds[] = {ListKind::Tools, ListKind::Resources, ListKind::ResourceTemplates,
+                                          ListKind::Prompts};
 
 enum class LogLevel { Debug, Info, Notice, Warning, Error, Critical, Alert, Emergency };
 std::optional<LogLevel> parseLogLevel(std::string_view text);
