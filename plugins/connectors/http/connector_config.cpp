@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <portcullis/sdk/text.hpp>
+
 #include "request_mapping.hpp"
 
 namespace portcullis::http {
@@ -14,11 +16,6 @@ namespace {
 
 // A secret file bigger than this is certainly not a header value.
 constexpr std::streamoff kMaxHeaderFileBytes = 64 * 1024;
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
 
 std::string upper(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::toupper(c); });
@@ -81,7 +78,7 @@ std::vector<std::pair<std::string, std::string>> resolveHeaders(const Json& head
   if (!headers.is_object()) return out;
   for (const auto& [name, value] : headers.items()) {
     if (!isHeaderName(name)) throw ConfigError("headers: \"" + name + "\" is not a valid header name");
-    if (std::find(kFraming.begin(), kFraming.end(), lower(name)) != kFraming.end()) {
+    if (std::find(kFraming.begin(), kFraming.end(), sdk::toLower(name)) != kFraming.end()) {
       throw ConfigError("headers." + name + ": this header is set by the connector itself");
     }
     std::string resolved = resolveHeaderValue(name, value);

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <set>
 
+#include <portcullis/sdk/text.hpp>
+
 #include "request_mapping.hpp"
 #include "response_mapping.hpp"
 
@@ -154,11 +156,7 @@ Operation buildOperation(RefResolver& refs, const std::string& path, const std::
       addProperty(name, std::move(schema), isRequired);
       out.queryArguments.push_back(name);
     } else if (in == "header") {
-      const std::string lowered = [&] {
-        std::string l = name;
-        std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
-        return l;
-      }();
+      const std::string lowered = sdk::toLower(name);
       // OpenAPI says these three are ignored as parameters.
       if (lowered == "accept" || lowered == "content-type" || lowered == "authorization") continue;
       if (!isHeaderName(name)) throw ConfigError("header parameter \"" + name + "\" is not a valid header name");

@@ -5,16 +5,11 @@
 #include <cstdint>
 
 #include <portcullis/sdk/content.hpp>
+#include <portcullis/sdk/text.hpp>
 
 namespace portcullis::http {
 
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string trim(std::string_view text) {
   const auto first = text.find_first_not_of(" \t");
@@ -45,7 +40,7 @@ std::string bodyText(const IncomingResponse& r, size_t limit) {
 }  // namespace
 
 bool isJsonMediaType(std::string_view contentType) {
-  const std::string type = lower(trim(contentType.substr(0, contentType.find(';'))));
+  const std::string type = sdk::toLower(trim(contentType.substr(0, contentType.find(';'))));
   if (type == "application/json") return true;
   const auto slash = type.find('/');
   return slash != std::string::npos && type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0;

@@ -11,6 +11,7 @@
 #include <Poco/Timespan.h>
 #include <Poco/URI.h>
 #include <portcullis/sdk/errors.hpp>
+#include <portcullis/sdk/text.hpp>
 
 #include "transport.hpp"
 
@@ -84,9 +85,7 @@ IssuedToken parseTokenResponse(int status, const std::string& body) {
     throw UpstreamError("the token endpoint's answer has no access_token");
   }
   const std::string type = answer.value("token_type", std::string());
-  std::string lower;
-  for (char c : type) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower != "bearer") throw UpstreamError("the token endpoint issued a \"" + type + "\" token, not a Bearer token");
+  if (!sdk::equalsIgnoringCase(type, "bearer")) throw UpstreamError("the token endpoint issued a \"" + type + "\" token, not a Bearer token");
   const std::string token = answer["access_token"].get<std::string>();
   if (token.find_first_of("\r\n\t ") != std::string::npos)
     throw UpstreamError("the token endpoint issued a token that cannot go in a header");

@@ -1,10 +1,11 @@
 #include "settings.hpp"
 
-#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include <portcullis/sdk/text.hpp>
 
 namespace portcullis::mcp_upstream {
 
@@ -108,21 +109,13 @@ const char* const kConfigSchema = R"({
 
 namespace {
 
-bool equalsIgnoringCase(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
-
 // `auth` sets the Authorization header: nothing else may.
 void authorizationIsFree(const Settings& s, const std::string& key) {
   for (const auto& [header, value] : s.headers) {
-    if (equalsIgnoringCase(header, "Authorization"))
+    if (sdk::equalsIgnoringCase(header, "Authorization"))
       throw std::invalid_argument(key + " and headers both set Authorization; remove one");
   }
-  if (s.identity && equalsIgnoringCase(s.identity->header, "Authorization"))
+  if (s.identity && sdk::equalsIgnoringCase(s.identity->header, "Authorization"))
     throw std::invalid_argument("auth and identity.assertion both want the Authorization header; "
                                 "give the assertion another header");
 }

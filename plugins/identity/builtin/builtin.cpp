@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include <portcullis/sdk.hpp>
+#include <portcullis/sdk/text.hpp>
 
 #include "mailer.hpp"
 
@@ -105,10 +106,6 @@ bool mailable(const std::string& address) {
   return true;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Failures per key in a sliding window; a key with too many is refused
 // until its oldest failure leaves the window.
@@ -217,7 +214,7 @@ class Builtin : public IdentityProvider {
     const std::string username = fields.value("username", std::string());
     const std::string password = fields.value("password", std::string());
     const std::string address = fields.value("client_address", std::string("unknown"));
-    const std::string account = lower(username);
+    const std::string account = toLower(username);
     if (username.empty() || password.empty() || username.size() > 256 || password.size() > 4096) {
       return denied(kDenied);
     }
@@ -239,7 +236,7 @@ class Builtin : public IdentityProvider {
 
   Json admin(const Json& command) override {
     const std::string name = command.value("command", std::string());
-    const std::string account = lower(command.value("username", std::string()));
+    const std::string account = toLower(command.value("username", std::string()));
     if (name == "set_password") {
       const std::string password = command.value("password", std::string());
       if (account.empty()) throw RpcError(codes::kInvalidParams, "a username is required");
