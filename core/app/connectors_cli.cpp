@@ -14,6 +14,7 @@
 #include "core/common/log.hpp"
 #include "core/oauth/change_log.hpp"
 #include "core/storage/plugin_store.hpp"
+#include "portcullis/sdk/pin_keys.hpp"
 
 namespace portcullis::app {
 
@@ -35,9 +36,8 @@ const char* kConnectorsHelp =
     "Pins are kept only while sign-in (auth) is configured: they live in its database.\n"
     "See docs/connectors.md.\n";
 
-// Must match DefinitionPins in the SDK.
-constexpr const char* kPinPrefix = "pin:";
-constexpr const char* kPendingPrefix = "pending:";
+using sdk::kPendingPrefix;
+using sdk::kPinPrefix;
 
 struct Pending {
   std::string key;   // pending:<kind>:<name>
@@ -126,7 +126,7 @@ int approve(Admin& admin, storage::PluginStore& store, const std::string& connec
   std::vector<std::pair<std::string, std::string>> puts;
   std::vector<std::string> removals;
   for (const auto& p : chosen) {
-    puts.emplace_back(std::string(kPinPrefix) + p.kind + ":" + p.name, p.hash);
+    puts.emplace_back(sdk::pinKey(p.kind, p.name), p.hash);
     removals.push_back(p.key);
   }
   store.apply(puts, removals, [&](storage::Connection& c) {

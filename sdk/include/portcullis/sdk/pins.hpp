@@ -6,9 +6,7 @@
 // the new hash. The hash is the connector's business (SHA-256 of the
 // definition as the upstream sent it, say); this class only compares.
 //
-// Store layout (read and written by `portcullis connectors` too):
-//   pin:<kind>:<name>      the approved hash
-//   pending:<kind>:<name>  {"sha256": new hash, "pinned": approved hash, "seen": ms}
+// Store layout: pin_keys.hpp (read and written by `portcullis connectors` too).
 // Without a store (the server has no database) pins live in memory: a
 // change is logged, and a hidden primitive stays hidden until a restart.
 
@@ -19,6 +17,7 @@
 #include <string>
 
 #include "portcullis/sdk/call.hpp"
+#include "portcullis/sdk/pin_keys.hpp"
 
 namespace portcullis::sdk {
 
@@ -26,11 +25,6 @@ class DefinitionPins {
  public:
   // hideChanged: a changed definition is left out of the lists until approved.
   DefinitionPins(Host host, bool hideChanged) : host_(host), hideChanged_(hideChanged) {}
-
-  static std::string pinKey(const std::string& kind, const std::string& name) { return "pin:" + kind + ":" + name; }
-  static std::string pendingKey(const std::string& kind, const std::string& name) {
-    return "pending:" + kind + ":" + name;
-  }
 
   // Whether the definition with this hash may be listed. kind is "tool",
   // "resource", "template" or "prompt"; name is what clients see.
