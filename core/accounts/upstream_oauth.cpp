@@ -14,6 +14,7 @@
 #include "core/common/json.hpp"
 #include "core/common/text.hpp"
 #include "core/oauth/http.hpp"
+#include "core/oauth/tls_client.hpp"
 #include "core/storage/database.hpp"
 
 namespace portcullis::accounts {
@@ -139,13 +140,8 @@ struct Reply {
 std::unique_ptr<Poco::Net::HTTPClientSession> openSession(const Url& url,
                                                           const UpstreamOAuthOptions& options) {
   if (!url.https) return std::make_unique<Poco::Net::HTTPClientSession>(url.host, url.port);
-  Poco::Net::Context::Params params;
-  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-  params.loadDefaultCAs = true;
-  params.caLocation = options.caFile;
-  Poco::Net::Context::Ptr context =
-      new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-  return std::make_unique<Poco::Net::HTTPSClientSession>(url.host, url.port, context);
+  return std::make_unique<Poco::Net::HTTPSClientSession>(url.host, url.port,
+                                                         oauth::verifyingClientContext(options.caFile));
 }
 
 // One request and its answer. Redirects are the caller's to refuse: a

@@ -15,6 +15,7 @@
 
 #include "core/common/log.hpp"
 #include "core/common/text.hpp"
+#include "core/oauth/tls_client.hpp"
 
 namespace portcullis::oauth {
 
@@ -182,11 +183,7 @@ FetchedDocument ClientMetadataFetcher::download(const std::string& url, std::chr
   }
 
   try {
-    Poco::Net::Context::Params params;
-    params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-    params.loadDefaultCAs = true;
-    params.caLocation = options_.caFile;
-    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    Poco::Net::Context::Ptr context = verifyingClientContext(options_.caFile);
     // The certificate is checked against the name in the URL, while the
     // session connects to the checked address literally (no second lookup).
     // Poco wants the socket unconnected here: the session connects it.
